@@ -208,7 +208,7 @@ class Shell(Terminal):
         super().__init__(["/bin/bash", "--norc", "--noprofile", "--noediting", "-i"], shell_env, cwd, preexec)
         self.expect(self.prompt, timeout=10)
 
-    def run(self, command: str, timeout: float = 10.0) -> "Command":
+    def run(self, command: str, timeout: float = 5.0) -> "Command":
         """Types a command and waits for the next prompt; returns what it printed and its status."""
         start = self.type_line(command)
         return self.wait_prompt(start, command, timeout)
@@ -220,7 +220,7 @@ class Shell(Terminal):
             return "the program had already ended"
         return None
 
-    def wait_prompt(self, start: int, command: str = "", timeout: float = 10.0) -> "Command":
+    def wait_prompt(self, start: int, command: str = "", timeout: float = 5.0) -> "Command":
         found = self.expect(self.prompt, timeout, start)
         return Command(command, self.since(start)[: found.start - start], int(found.groups[1]))
 

@@ -186,7 +186,8 @@ def test_job_group_race(run: DemoRun) -> None:
             raise CheckFailed(
                 f"the job's {role} to join group {leader.pid} and reach '{moment}'",
                 f"it never got there; the program printed: {' / '.join(run.command.lines[-4:])}",
-                "The leader was slow to run this time. Who else can put it in its group?")
+                "The kernel may run the parent before the leader, and here it did. Who else can put the "
+                "leader in its group?")
         joined = require_stat(run.at(moment))
         if joined.pgid != leader.pid or joined.pgid == parent.pgid:
             raise CheckFailed(f"the job's {role} {joined.pid} in the new group {leader.pid}",
