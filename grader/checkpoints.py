@@ -40,6 +40,8 @@ class Arrival:
     stat: Optional[procfs.Stat]
     status: Optional[procfs.Status]
     order: int
+    fds: dict[int, str] = field(default_factory=dict)  # open descriptors at the checkpoint
+    terminals: dict[str, int] = field(default_factory=dict)  # terminals open then: path -> tty_nr
     tree: str = ""  # the caller's session (and its parent's) drawn while the caller was held
     _connection: Optional[socket.socket] = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -207,14 +209,17 @@ class CheckpointServer:
         try:
             stat: Optional[procfs.Stat] = procfs.stat(pid)
             status: Optional[procfs.Status] = procfs.status(pid)
+            fds = procfs.open_fds(pid)
+            terminals = procfs.open_terminals(pid)
         except procfs.ProcessGone:
-            stat, status = None, None
+            stat, status, fds, terminals = None, None, {}, {}
         tree = ""
         if stat is not None:
             parent = procfs.try_stat(stat.ppid)
             tree = sessiontree.draw_sessions({stat.sid} | ({parent.sid} if parent and parent.sid > 0 else set()))
         with self._changed:
-            arrival = Arrival(name, pid, stat, status, order=len(self._arrivals), tree=tree,
+            arrival = Arrival(name, pid, stat, status, order=len(self._arrivals), fds=fds,
+                              terminals=terminals, tree=tree,
                               _connection=connection)
             self._arrivals.append(arrival)
             held = name in self._hold

@@ -152,6 +152,22 @@ def open_fds(pid: int) -> dict[int, str]:
     return fds
 
 
+def open_terminals(pid: int) -> dict[str, int]:
+    """The terminals a process holds open: path -> the tty_nr that device would show in stat.
+
+    Read through /proc/PID/fd, so it works while the process holds the device open, even if its
+    pseudo-terminal disappears a moment later.
+    """
+    terminals = {}
+    for fd, target in open_fds(pid).items():
+        if target.startswith(("/dev/pts/", "/dev/tty")):
+            try:
+                terminals[target] = device_tty_nr(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+    return terminals
+
+
 def cwd(pid: int) -> str:
     try:
         return os.readlink(f"/proc/{pid}/cwd")
