@@ -8,7 +8,7 @@ import time
 import pytest
 
 from grader.checkpoints import CheckpointNeverReached, CheckpointServer
-from grader.selftest.conftest import ROOT
+from grader.build import ROOT
 
 CLIENT = r"""
 #include "checkpoint.h"
