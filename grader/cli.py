@@ -39,7 +39,7 @@ def select_labs(wanted: list[str]) -> dict[str, str]:
         matches = {lab: path for lab, path in modules.items()
                    if lab == key or lab.split("-")[0] == key.zfill(2)}
         if not matches:
-            raise SystemExit(f"grader: no lab '{item}'; the labs are: {', '.join(modules)}")
+            raise ValueError(f"no lab '{item}'; the labs are: {', '.join(modules)}")
         chosen.update(matches)
     return chosen
 
@@ -80,7 +80,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     if not os.path.isdir(args.submission):
         print(f"grader: submission folder '{args.submission}' does not exist", file=sys.stderr)
         return 2
-    labs = select_labs([item for entry in args.lab for item in entry.replace(",", " ").split()])
+    try:
+        labs = select_labs([item for entry in args.lab for item in entry.replace(",", " ").split()])
+    except ValueError as error:
+        print(f"grader: {error}", file=sys.stderr)
+        return 2
     collector = Collector()
     pytest_args = [*labs.values(), "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:warnings",
                    "--rootdir", ROOT, "-c", os.devnull,

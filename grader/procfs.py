@@ -215,3 +215,35 @@ def wchan(pid: int) -> str:
             return handle.read().strip()
     except OSError:
         return ""
+
+
+@dataclass(frozen=True)
+class Lock:
+    """One line of /proc/locks: a lock that is held (waiters, marked '->', are left out)."""
+
+    kind: str  # POSIX (fcntl), FLOCK (flock), OFDLCK (open file description), LEASE
+    access: str  # READ or WRITE
+    pid: int  # the owner; -1 for OFD locks
+    inode: int
+    device: str  # "major:minor" of the file system, as /proc/locks shows it
+
+    def is_on(self, path: str) -> bool:
+        info = os.stat(path)
+        return self.inode == info.st_ino and self.device == f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}"
+
+
+def parse_locks(text: str) -> list[Lock]:
+    locks = []
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) < 6 or fields[1] == "->":
+            continue
+        kind, access, pid, where = fields[1], fields[3], int(fields[4]), fields[5]
+        major, minor, inode = where.split(":")
+        locks.append(Lock(kind, access, pid, int(inode), f"{major}:{minor}"))
+    return locks
+
+
+def locks() -> list[Lock]:
+    with open("/proc/locks", encoding="ascii") as handle:
+        return parse_locks(handle.read())

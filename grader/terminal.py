@@ -152,8 +152,7 @@ class Terminal:
         while not condition():
             if time.monotonic() > deadline:
                 raise TerminalTimeout(f"{what} did not happen within {timeout:g} s")
-            if not self.pump(0.01):
-                continue
+            self.pump(0.01)
 
     # -- the terminal itself ---------------------------------------------------------------------
 

@@ -59,3 +59,22 @@ def test_gone_process() -> None:
     process = subprocess.Popen(["/bin/true"])
     process.wait()
     assert procfs.try_stat(process.pid) is None
+
+
+def test_locks_held_and_waiting() -> None:
+    text = ("1: POSIX  ADVISORY  WRITE 4242 fe:00:1234 0 EOF\n"
+            "1: -> POSIX  ADVISORY  WRITE 4243 fe:00:1234 0 EOF\n"
+            "2: FLOCK  ADVISORY  WRITE 4244 00:2b:99 0 EOF\n")
+    locks = procfs.parse_locks(text)
+    assert [(lock.kind, lock.pid, lock.inode, lock.device) for lock in locks] == [
+        ("POSIX", 4242, 1234, "fe:00"), ("FLOCK", 4244, 99, "00:2b")]
+
+
+def test_a_real_lock_is_seen_on_its_file(tmp_path) -> None:
+    import fcntl
+
+    path = tmp_path / "pidfile"
+    with open(path, "w") as handle:
+        fcntl.lockf(handle, fcntl.LOCK_EX)
+        mine = [lock for lock in procfs.locks() if lock.pid == os.getpid() and lock.is_on(str(path))]
+        assert [(lock.kind, lock.access) for lock in mine] == [("POSIX", "WRITE")]
