@@ -1,7 +1,8 @@
 """Lab 01: process groups. Handout: labs/01-process-groups/README.md.
 
-Every check runs pgid_demo the way a student does, typed into an interactive bash on a fresh pty, and
-compares what it printed with what the kernel said at each checkpoint. The job's leader is held at
+pgid_demo runs once, the way a student runs it: typed into an interactive bash on a fresh pty. Each
+check judges one aspect of that run, comparing what it printed with what the kernel said at the
+program's checkpoints. The job's leader is held at
 'leader-forked' until the parent has reached 'job-ready', so the parent always runs first there: a
 solution that calls setpgid only in the children loses that race every time, not now and then.
 """
@@ -12,33 +13,18 @@ from typing import Optional
 
 import pytest
 
-from grader import lines, procfs
+from grader import procfs
 from grader.check import CheckFailed, Grading, check, deadline
-from grader.checkpoints import Arrival, CheckpointNeverReached
-from grader.terminal import Command
+from grader.checkpoints import CheckpointNeverReached
+from grader.scenario import Run, require_matching
 
 LAB = "01-process-groups"
 PROGRAMS = ["pgid_demo.c"]
 
 
 @dataclass
-class DemoRun:
-    shell: procfs.Stat
-    command: Command
-    foreground_at_start: Optional[int]
-    arrivals: dict[str, Arrival]
-    leftovers: list[procfs.Stat]
-
-    def at(self, name: str) -> Arrival:
-        if name not in self.arrivals:
-            raise CheckpointNeverReached(name, 0, "the program ended without calling it")
-        return self.arrivals[name]
-
-    def line(self, label: str, number: int = 0) -> str:
-        found = lines.labelled(self.command.lines, label)
-        if len(found) <= number:
-            raise CheckFailed(f"a line starting with '{label}'", "no such line in the program's output")
-        return found[number]
+class DemoRun(Run):
+    foreground_at_start: Optional[int] = None  # the terminal's foreground group while the parent was held
 
 
 def run_demo(grading: Grading) -> DemoRun:
@@ -73,11 +59,9 @@ def run_demo(grading: Grading) -> DemoRun:
         except CheckpointNeverReached:
             pass  # the checks that need 'job-ready' say so
         leader.release()
-    command = shell.wait_prompt(start, "pgid_demo")
-    arrivals: dict[str, Arrival] = {}
-    for arrival in checkpoints.arrivals():
-        arrivals.setdefault(arrival.name, arrival)
-    return DemoRun(procfs.stat(shell.pid), command, foreground, arrivals, grading.leftovers(keep=[shell.pid]))
+    run = DemoRun.collect(grading, shell, [shell.wait_prompt(start, "pgid_demo")])
+    run.foreground_at_start = foreground
+    return run
 
 
 @pytest.fixture(scope="module")
@@ -85,18 +69,6 @@ def run(lab_grading: Grading) -> DemoRun:
     """One run of pgid_demo, which every check below judges from its own angle."""
     with deadline(20):
         return run_demo(lab_grading)
-
-
-def require_matching(line: str, truth: dict[str, int], what: str) -> None:
-    wrong = lines.mismatches(line, truth)
-    if wrong:
-        raise CheckFailed(f"{what} to print the kernel's IDs", f"'{line.strip()}': {'; '.join(wrong)}")
-
-
-def require_stat(arrival: Arrival) -> procfs.Stat:
-    if arrival.stat is None:
-        raise CheckFailed(f"to read /proc at checkpoint '{arrival.name}'", "the process was already gone")
-    return arrival.stat
 
 
 @check(points=1, hint="section 'Building and running'")
@@ -109,7 +81,7 @@ def test_compiles(lab) -> None:
 @check(points=2, hint="task 1")
 def test_parent_ids(run: DemoRun) -> None:
     """The parent prints its real PID, PGID and SID"""
-    parent = require_stat(run.at("parent-start"))
+    parent = run.stat_at("parent-start")
     require_matching(run.line("Parent:"), {"PID": parent.pid, "PGID": parent.pgid, "SID": parent.sid},
                      "the first 'Parent:' line")
 
@@ -117,7 +89,7 @@ def test_parent_ids(run: DemoRun) -> None:
 @check(points=1, hint="section 'Background: the shell and your program'")
 def test_foreground_job(run: DemoRun) -> None:
     """Started by the shell, the program leads its own foreground group in the shell's session"""
-    parent = require_stat(run.at("parent-start"))
+    parent = run.stat_at("parent-start")
     if parent.pgid != parent.pid:
         raise CheckFailed("the program to lead its own group (PGID == PID), as the shell made it",
                           f"kernel: PID={parent.pid} PGID={parent.pgid}", at=run.at("parent-start"))
@@ -133,8 +105,8 @@ def test_foreground_job(run: DemoRun) -> None:
 @check(points=2, hint="task 2")
 def test_child_inherits_group(run: DemoRun) -> None:
     """A forked child starts in its parent's group"""
-    parent = require_stat(run.at("parent-start"))
-    child = require_stat(run.at("child-forked"))
+    parent = run.stat_at("parent-start")
+    child = run.stat_at("child-forked")
     if child.ppid != parent.pid:
         raise CheckFailed("'child-forked' to be reached by a child of the parent",
                           f"PID {child.pid}, whose parent is {child.ppid}, not {parent.pid}")
@@ -149,19 +121,19 @@ def test_child_inherits_group(run: DemoRun) -> None:
 @check(points=2, hint="task 2")
 def test_child_new_group(run: DemoRun) -> None:
     """setpgid(0, 0) makes the child the leader of a new group whose ID is its PID"""
-    child = require_stat(run.at("child-own-group"))
+    child = run.stat_at("child-own-group")
     if child.pgid != child.pid:
         raise CheckFailed(f"the child {child.pid} to lead a new group: PGID={child.pid}",
                           f"kernel: PGID={child.pgid} at 'child-own-group'", at=run.at("child-own-group"))
-    require_matching(run.line("Child:", 1), {"PID": child.pid, "PGID": child.pgid},
+    require_matching(run.line("Child:", number=1), {"PID": child.pid, "PGID": child.pgid},
                      "the second 'Child:' line")
 
 
 @check(points=1, hint="task 2")
 def test_parent_unchanged(run: DemoRun) -> None:
     """The parent's group and session do not change"""
-    before = require_stat(run.at("parent-start"))
-    after = require_stat(run.at("parent-unchanged"))
+    before = run.stat_at("parent-start")
+    after = run.stat_at("parent-unchanged")
     if after.pid != before.pid:
         raise CheckFailed(f"'parent-unchanged' to be reached by the parent {before.pid}",
                           f"it was reached by PID {after.pid}")
@@ -177,18 +149,18 @@ def test_parent_unchanged(run: DemoRun) -> None:
 @check(points=3, hint="task 4")
 def test_job_group_race(run: DemoRun) -> None:
     """Both job members end up in the leader's group, even when the leader runs last"""
-    parent = require_stat(run.at("parent-start"))
+    parent = run.stat_at("parent-start")
     if "job-ready" not in run.arrivals:
         raise CheckpointNeverReached("job-ready", 0, "the program ended without calling it")
-    leader = require_stat(run.at("leader-forked"))
+    leader = run.stat_at("leader-forked")
     for moment, role in (("leader-joined", "leader"), ("member-joined", "member")):
         if moment not in run.arrivals:
             raise CheckFailed(
                 f"the job's {role} to join group {leader.pid} and reach '{moment}'",
-                f"it never got there; the program printed: {' / '.join(run.command.lines[-4:])}",
+                f"it never got there; the program printed: {' / '.join(run.commands['pgid_demo'].lines[-4:])}",
                 "The kernel may run the parent before the leader, and here it did. Who else can put the "
                 "leader in its group?")
-        joined = require_stat(run.at(moment))
+        joined = run.stat_at(moment)
         if joined.pgid != leader.pid or joined.pgid == parent.pgid:
             raise CheckFailed(f"the job's {role} {joined.pid} in the new group {leader.pid}",
                               f"kernel: it was in group {joined.pgid} at '{moment}'", at=run.at(moment))
@@ -199,9 +171,4 @@ def test_job_group_race(run: DemoRun) -> None:
 @check(points=1, hint="task 5")
 def test_exits_cleanly(run: DemoRun) -> None:
     """The program reaps its children and exits with status 0, leaving no process behind"""
-    if run.leftovers:
-        described = ", ".join(f"{s.pid} {s.comm} [{s.state}]" for s in run.leftovers)
-        raise CheckFailed("no process left once the shell prompts again",
-                          f"still there: {described} (Z: a child nobody reaped)")
-    if run.command.status != 0:
-        raise CheckFailed("exit status 0", f"exit status {run.command.status}")
+    run.require_clean_exit()

@@ -6,61 +6,22 @@ tty_nr, tpgid, the descriptors it had open) and compares the printed lines with 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 
-from grader import lines, procfs
 from grader.check import CheckFailed, Grading, check, deadline
-from grader.checkpoints import Arrival, CheckpointNeverReached
-from grader.terminal import Command
+from grader.checkpoints import Arrival
+from grader.scenario import Run, require_matching
 
 LAB = "02-sessions"
 PROGRAMS = ["session_demo.c", "ctty_demo.c"]
 
 
-@dataclass
-class SessionRun:
-    shell: procfs.Stat
-    commands: dict[str, Command]
-    arrivals: dict[str, Arrival]
-    leftovers: list[procfs.Stat]
-
-    def at(self, name: str) -> Arrival:
-        if name not in self.arrivals:
-            raise CheckpointNeverReached(name, 0, "the program ended without calling it")
-        return self.arrivals[name]
-
-    def stat_at(self, name: str) -> procfs.Stat:
-        arrival = self.at(name)
-        if arrival.stat is None:
-            raise CheckFailed(f"to read /proc at checkpoint '{name}'", "the process was already gone")
-        return arrival.stat
-
-    def line(self, program: str, label: str, containing: str = "") -> str:
-        for line in lines.labelled(self.commands[program].lines, label):
-            if containing in line:
-                return line
-        wanted = f"a line of {program} starting with '{label}'" + (f" that mentions {containing}" if containing
-                                                                    else "")
-        raise CheckFailed(wanted, "no such line in its output")
-
-
 @pytest.fixture(scope="module")
-def run(lab_grading: Grading) -> SessionRun:
+def run(lab_grading: Grading) -> Run:
+    """One run of session_demo and then ctty_demo, which every check below judges."""
     with deadline(20):
         shell = lab_grading.shell()
-        commands = {program: shell.run(program) for program in ("session_demo", "ctty_demo")}
-        arrivals: dict[str, Arrival] = {}
-        for arrival in lab_grading.checkpoints.arrivals():
-            arrivals.setdefault(arrival.name, arrival)
-        return SessionRun(procfs.stat(shell.pid), commands, arrivals, lab_grading.leftovers(keep=[shell.pid]))
-
-
-def require_matching(line: str, truth: dict[str, int], what: str, at: Arrival) -> None:
-    wrong = lines.mismatches(line, truth)
-    if wrong:
-        raise CheckFailed(f"{what} to print the kernel's IDs", f"'{line.strip()}': {'; '.join(wrong)}", at=at)
+        return Run.collect(lab_grading, shell, [shell.run("session_demo"), shell.run("ctty_demo")])
 
 
 def terminals_open(arrival: Arrival) -> list[str]:
@@ -75,18 +36,18 @@ def test_compiles(lab) -> None:
 
 
 @check(points=2, hint="task 1")
-def test_leader_cannot_setsid(run: SessionRun) -> None:
+def test_leader_cannot_setsid(run: Run) -> None:
     """A group leader's setsid() fails with EPERM, and session_demo says so"""
     original = run.stat_at("leader-tried-setsid")
     if not original.is_group_leader or original.sid != run.shell.sid:
         raise CheckFailed(f"the original process to lead its group, still in the shell's session {run.shell.sid}",
                           f"kernel: PID={original.pid} PGID={original.pgid} SID={original.sid}",
                           at=run.at("leader-tried-setsid"))
-    run.line("session_demo", "Original:", "EPERM")
+    run.line("Original:", "EPERM", "session_demo")
 
 
 @check(points=2, hint="task 2")
-def test_child_new_session(run: SessionRun) -> None:
+def test_child_new_session(run: Run) -> None:
     """After fork and setsid(), the child has PID == PGID == SID"""
     original = run.stat_at("original-start")
     child = run.stat_at("child-new-session")
@@ -98,24 +59,24 @@ def test_child_new_session(run: SessionRun) -> None:
         raise CheckFailed("PID == PGID == SID: the child leads a new session and a new group",
                           f"kernel: PID={child.pid} PGID={child.pgid} SID={child.sid}",
                           at=run.at("child-new-session"))
-    require_matching(run.line("session_demo", "Child:", "PID="),
+    require_matching(run.line("Child:", "PID=", "session_demo"),
                      {"PID": child.pid, "PGID": child.pgid, "SID": child.sid}, "the 'Child:' line",
                      run.at("child-new-session"))
 
 
 @check(points=2, hint="task 2")
-def test_child_no_terminal(run: SessionRun) -> None:
+def test_child_no_terminal(run: Run) -> None:
     """The new session has no controlling terminal: /dev/tty fails with ENXIO"""
     child = run.stat_at("child-new-session")
     if child.has_terminal or child.tpgid != -1:
         raise CheckFailed("no controlling terminal: tty_nr 0 and tpgid -1 in /proc/PID/stat",
                           f"kernel: terminal {child.terminal}, tpgid {child.tpgid}",
                           at=run.at("child-new-session"))
-    run.line("session_demo", "Child:", "ENXIO")
+    run.line("Child:", "ENXIO", "session_demo")
 
 
 @check(points=1, hint="task 2")
-def test_original_stays(run: SessionRun) -> None:
+def test_original_stays(run: Run) -> None:
     """The original process stays in the shell's session, on the terminal, in the foreground"""
     before = run.stat_at("original-start")
     after = run.stat_at("original-after")
@@ -129,13 +90,13 @@ def test_original_stays(run: SessionRun) -> None:
             "still the foreground group",
             f"kernel: SID={after.sid} PGID={after.pgid} terminal {after.terminal} foreground group {after.tpgid}",
             at=run.at("original-after"))
-    require_matching(run.line("session_demo", "Original after child:"),
+    require_matching(run.line("Original after child:", command="session_demo"),
                      {"PID": after.pid, "PGID": after.pgid, "SID": after.sid},
                      "the 'Original after child:' line", run.at("original-after"))
 
 
 @check(points=2, hint="task 3")
-def test_noctty_does_not_acquire(run: SessionRun) -> None:
+def test_noctty_does_not_acquire(run: Run) -> None:
     """A session leader that opens a terminal with O_NOCTTY gets no controlling terminal"""
     arrival = run.at("leader-opened-noctty")
     leader = run.stat_at("leader-opened-noctty")
@@ -150,7 +111,7 @@ def test_noctty_does_not_acquire(run: SessionRun) -> None:
 
 
 @check(points=2, hint="task 3")
-def test_leader_acquires_terminal(run: SessionRun) -> None:
+def test_leader_acquires_terminal(run: Run) -> None:
     """The same session leader, opening it without O_NOCTTY, acquires it as its controlling terminal"""
     arrival = run.at("leader-opened-tty")
     leader = run.stat_at("leader-opened-tty")
@@ -163,7 +124,7 @@ def test_leader_acquires_terminal(run: SessionRun) -> None:
 
 
 @check(points=2, hint="task 4")
-def test_nonleader_never_acquires(run: SessionRun) -> None:
+def test_nonleader_never_acquires(run: Run) -> None:
     """A process that is not a session leader never acquires a terminal, even without O_NOCTTY"""
     arrival = run.at("nonleader-opened-tty")
     process = run.stat_at("nonleader-opened-tty")
@@ -180,12 +141,6 @@ def test_nonleader_never_acquires(run: SessionRun) -> None:
 
 
 @check(points=1, hint="section 'Building and running'")
-def test_exits_cleanly(run: SessionRun) -> None:
+def test_exits_cleanly(run: Run) -> None:
     """Both programs reap their children and exit with status 0, leaving no process behind"""
-    if run.leftovers:
-        described = ", ".join(f"{s.pid} {s.comm} [{s.state}]" for s in run.leftovers)
-        raise CheckFailed("no process left once the shell prompts again",
-                          f"still there: {described} (Z: a child nobody reaped)")
-    for program, command in run.commands.items():
-        if command.status != 0:
-            raise CheckFailed(f"{program} to exit with status 0", f"exit status {command.status}")
+    run.require_clean_exit()

@@ -10,7 +10,7 @@ from grader import procfs
 def test_no_process_left_behind() -> None:
     below_us = procfs.descendants(os.getpid())
     assert not below_us, f"processes left behind by the gradings: {below_us}"
-    build_dirs = os.path.join(tempfile.gettempdir(), "procgroup-")
+    ours = tempfile.gettempdir() + os.sep  # the self-tests' private TMPDIR (see conftest.py)
     strays = [(pid, procfs.exe(pid)) for pid in procfs.all_pids()
-              if (procfs.exe(pid) or "").startswith(build_dirs)]
+              if (procfs.exe(pid) or "").startswith(ours)]
     assert not strays, f"lab programs still running somewhere: {strays}"
