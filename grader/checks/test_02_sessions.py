@@ -24,8 +24,10 @@ def run(lab_grading: Grading) -> Run:
         return Run.collect(lab_grading, shell, [shell.run("session_demo"), shell.run("ctty_demo")])
 
 
-def terminals_open(arrival: Arrival) -> list[str]:
-    return sorted(path for path in arrival.terminals if path.startswith("/dev/pts/"))
+def new_terminals(run: Run, arrival: Arrival) -> list[str]:
+    """The terminals a process held open at a checkpoint, other than the shell's own (its fds 0-2)."""
+    return sorted(path for path, tty_nr in arrival.terminals.items()
+                  if path.startswith("/dev/pts/") and tty_nr != run.shell.tty_nr)
 
 
 @check(points=1, hint="section 'Building and running'")
@@ -100,9 +102,9 @@ def test_noctty_does_not_acquire(run: Run) -> None:
     """A session leader that opens a terminal with O_NOCTTY gets no controlling terminal"""
     arrival = run.at("leader-opened-noctty")
     leader = run.stat_at("leader-opened-noctty")
-    opened = terminals_open(arrival)
+    opened = new_terminals(run, arrival)
     if not leader.is_session_leader or not opened:
-        raise CheckFailed("a session leader holding a terminal open at 'leader-opened-noctty'",
+        raise CheckFailed("a session leader holding a new terminal open at 'leader-opened-noctty'",
                           f"kernel: PID={leader.pid} SID={leader.sid}, terminals open: {opened or 'none'}",
                           at=arrival)
     if leader.has_terminal:
@@ -115,7 +117,7 @@ def test_leader_acquires_terminal(run: Run) -> None:
     """The same session leader, opening it without O_NOCTTY, acquires it as its controlling terminal"""
     arrival = run.at("leader-opened-tty")
     leader = run.stat_at("leader-opened-tty")
-    opened = terminals_open(arrival)
+    opened = new_terminals(run, arrival)
     mine = [path for path in opened if arrival.terminals[path] == leader.tty_nr]
     if not leader.is_session_leader or not leader.has_terminal or not mine:
         raise CheckFailed(f"a session leader whose controlling terminal is the terminal it opened ({opened})",
@@ -134,9 +136,9 @@ def test_nonleader_never_acquires(run: Run) -> None:
     if process.has_terminal:
         raise CheckFailed("no controlling terminal", f"kernel: controlling terminal {process.terminal}",
                           at=arrival)
-    if process.sid == run.shell.sid or not terminals_open(arrival):
+    if process.sid == run.shell.sid or not new_terminals(run, arrival):
         raise CheckFailed("a process in a session of its own, holding a new terminal open",
-                          f"kernel: SID={process.sid}, terminals open: {terminals_open(arrival) or 'none'}",
+                          f"kernel: SID={process.sid}, terminals open: {new_terminals(run, arrival) or 'none'}",
                           at=arrival)
 
 

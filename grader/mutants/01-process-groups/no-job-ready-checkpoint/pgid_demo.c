@@ -16,6 +16,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/*
+ * Ends a child process. _exit(), not exit(): a forked child must not run the exit handlers it
+ * inherited from its parent. But _exit() throws away stdio buffers, and when stdout is a pipe or a
+ * file it is fully buffered, so flush the child's own lines first.
+ */
+static void end_child(int status)
+{
+    fflush(stdout);
+    _exit(status);
+}
+
 static void print_ids(const char *who)
 {
     printf("%s PID=%d  PGID=%d  SID=%d\n", who, (int)getpid(), (int)getpgrp(), (int)getsid(0));
@@ -58,11 +69,11 @@ static void become_group_leader(void)
 
     if (setpgid(0, 0) < 0) { /* 0, 0: this process, into a group whose ID is its own PID */
         perror("setpgid");
-        _exit(EXIT_FAILURE);
+        end_child(EXIT_FAILURE);
     }
     printf("Child: PID=%d  PGID=%d  (after setpgid)\n", (int)getpid(), (int)getpgrp());
     checkpoint("child-own-group");
-    _exit(EXIT_SUCCESS);
+    end_child(EXIT_SUCCESS);
 }
 
 static int part1_new_group(void)
@@ -82,11 +93,11 @@ static void join_job(pid_t pgid, const char *role, const char *moment)
 {
     if (setpgid(0, pgid) < 0) {
         perror("setpgid");
-        _exit(EXIT_FAILURE);
+        end_child(EXIT_FAILURE);
     }
     printf("%s PID=%d  PGID=%d\n", role, (int)getpid(), (int)getpgrp());
     checkpoint(moment);
-    _exit(EXIT_SUCCESS);
+    end_child(EXIT_SUCCESS);
 }
 
 /*

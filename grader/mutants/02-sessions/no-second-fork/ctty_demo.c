@@ -11,11 +11,23 @@
 #include "checkpoint.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/*
+ * Ends a child process. _exit(), not exit(): a forked child must not run the exit handlers it
+ * inherited from its parent. But _exit() throws away stdio buffers, and when stdout is a pipe or a
+ * file it is fully buffered, so flush the child's own lines first.
+ */
+static void end_child(int status)
+{
+    fflush(stdout);
+    _exit(status);
+}
 
 /* Creates a pseudo-terminal pair; returns the master and stores the slave's path in `slave`. */
 static int open_pty_master(const char **slave)
@@ -65,7 +77,7 @@ static void start_session(void)
 {
     if (setsid() < 0) {
         perror("setsid");
-        _exit(EXIT_FAILURE);
+        end_child(EXIT_FAILURE);
     }
 }
 
@@ -100,6 +112,9 @@ static void session_leader_opens_terminal(void)
     int acquired = open_terminal(slave, 0);
     checkpoint("leader-opened-tty");
     report("Leader:", "without O_NOCTTY", slave);
+    /* Closing the master hangs up this terminal, and the kernel sends SIGHUP to the session's
+     * leader, which is now this process: without this, it would die before its output is flushed. */
+    signal(SIGHUP, SIG_IGN);
     close(acquired);
     close(quiet);
     close(master);
@@ -119,7 +134,7 @@ static void non_leader_opens_terminal(void)
         report("Non-leader:", "without O_NOCTTY", slave);
         close(fd);
         close(master);
-        _exit(EXIT_SUCCESS);
+        end_child(EXIT_SUCCESS);
     }
     wait_for(child);
 }
@@ -130,7 +145,7 @@ static void in_child(void (*task)(void))
 
     if (child == 0) {
         task();
-        _exit(EXIT_SUCCESS);
+        end_child(EXIT_SUCCESS);
     }
     wait_for(child);
 }

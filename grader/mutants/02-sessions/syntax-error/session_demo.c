@@ -17,6 +17,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/*
+ * Ends a child process. _exit(), not exit(): a forked child must not run the exit handlers it
+ * inherited from its parent. But _exit() throws away stdio buffers, and when stdout is a pipe or a
+ * file it is fully buffered, so flush the child's own lines first.
+ */
+static void end_child(int status)
+{
+    fflush(stdout);
+    _exit(status);
+}
+
 static void print_ids(const char *who)
 {
     printf("%s PID=%d  PGID=%d  SID=%d\n", who, (int)getpid(), (int)getpgrp(), (int)getsid(0));
@@ -67,12 +78,12 @@ static void child_starts_session(void)
 {
     if (setsid() < 0) {
         perror("setsid");
-        _exit(EXIT_FAILURE);
+        end_child(EXIT_FAILURE);
     }
     print_ids("Child:");
     report_controlling_terminal("Child:");
     checkpoint("child-new-session");
-    _exit(EXIT_SUCCESS);
+    end_child(EXIT_SUCCESS);
 }
 
 int main(void)
