@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -56,22 +57,59 @@ def grade(submission: str, labs: list[str], fallback: Optional[str] = None) -> G
     return Grade(finished.returncode, finished.stdout + finished.stderr, tests, seconds)
 
 
+class MutantDoesNotApply(Exception):
+    """An edit of a mutant no longer matches its solution (the solution changed under it)."""
+
+
+@dataclass(frozen=True)
+class Edit:
+    old: str  # text that occurs exactly once in the solution program
+    new: str
+
+
 @dataclass(frozen=True)
 class Mutant:
+    """A known-wrong version of a lab: the solution with one realistic mistake.
+
+    Usually the mistake is given as edits of one solution program (`program` and `[[edit]]` in its
+    MUTANT.toml), so the mutant follows the solution as it changes; a mutant that is not a small
+    edit holds whole .c files in its folder instead. Programs it does not change come from solutions/.
+    """
+
     lab: str
     name: str
     folder: str
     why: str
     fails: tuple[str, ...]
     message: str
+    program: Optional[str] = None
+    edits: tuple[Edit, ...] = ()
 
     def __str__(self) -> str:
         return f"{self.lab}/{self.name}"
 
+    def materialize(self, tree: str) -> None:
+        """Writes this mutant's changed programs into `tree`/LAB/."""
+        lab_dir = os.path.join(tree, self.lab)
+        os.makedirs(lab_dir, exist_ok=True)
+        for path in glob.glob(os.path.join(self.folder, "*.c")):
+            shutil.copy(path, lab_dir)
+        if self.program is not None:
+            with open(os.path.join(SOLUTIONS, self.lab, self.program), encoding="utf-8") as handle:
+                text = handle.read()
+            for edit in self.edits:
+                if text.count(edit.old) != 1:
+                    raise MutantDoesNotApply(
+                        f"{self}: this text occurs {text.count(edit.old)} times in solutions/{self.lab}/"
+                        f"{self.program}, not once:\n{edit.old}")
+                text = text.replace(edit.old, edit.new)
+            with open(os.path.join(lab_dir, self.program), "w", encoding="utf-8") as handle:
+                handle.write(text)
+
     def grade(self) -> Grade:
         """Grades this mutant's lab, taking the lab's other programs from solutions/."""
         with tempfile.TemporaryDirectory() as tree:
-            os.symlink(self.folder, os.path.join(tree, self.lab))
+            self.materialize(tree)
             return grade(tree, [self.lab], fallback=SOLUTIONS)
 
     def missed(self, result: Grade) -> list[str]:
@@ -94,6 +132,8 @@ def load_mutants() -> list[Mutant]:
         folder = os.path.dirname(spec)
         with open(spec, "rb") as handle:
             data = tomllib.load(handle)
+        edits = tuple(Edit(edit["old"], edit["new"]) for edit in data.get("edit", []))
         mutants.append(Mutant(os.path.basename(os.path.dirname(folder)), os.path.basename(folder), folder,
-                              data["why"], tuple(data["fails"]), data.get("message", "")))
+                              data["why"], tuple(data["fails"]), data.get("message", ""),
+                              data.get("program"), edits))
     return mutants
