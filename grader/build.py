@@ -1,7 +1,8 @@
 """Compiling a submission's lab programs, in parallel, through the Makefile's `program` rule.
 
-Only the .c files a lab names are taken from the submission (copied into a private staging folder, so a
-header or helper shipped next to them is never used); the checkpoint helper always comes from labs/common.
+Only the files a lab names are taken from the submission (copied into a private staging folder, so a
+header or helper shipped next to them is never used): its .c files are compiled, and any other named file
+(a systemd unit, say) is staged for the checks to read. The checkpoint helper always comes from labs/common.
 A program that does not compile fails its lab's checks with the compiler's message; other labs go on.
 """
 from __future__ import annotations
@@ -33,10 +34,18 @@ class LabBuild:
     lab: str
     bin_dir: str
     programs: dict[str, Program] = field(default_factory=dict)
+    files: dict[str, Optional[str]] = field(default_factory=dict)  # other named files: staged copy or None
 
     @property
     def ok(self) -> bool:
-        return all(p.built for p in self.programs.values())
+        return all(p.built for p in self.programs.values()) and all(self.files.values())
+
+    def file(self, name: str) -> str:
+        """The staged copy of a named file that is not a program (fails the check if it is missing)."""
+        path = self.files[name]
+        if path is None:
+            raise NotBuilt(f"{name} is missing from the submission; see the check 'compiles'")
+        return path
 
     def binary(self, name: str) -> str:
         program = self.programs[name.removesuffix(".c")]
@@ -49,7 +58,7 @@ class LabBuild:
 
     def report(self) -> str:
         """What went wrong, for the 'compiles' check: the compiler's own words."""
-        parts = []
+        parts = [f"{name} is missing from the submission." for name, path in self.files.items() if path is None]
         for program in self.programs.values():
             if not program.built:
                 parts.append(f"{program.name}.c {self.problem(program)}.\n{program.compiler_output}".rstrip())
@@ -65,6 +74,17 @@ def find_source(lab: str, filename: str, submission: str, fallback: Optional[str
     return None
 
 
+def stage(lab: str, filename: str, submission: str, fallback: Optional[str], out_dir: str) -> Optional[str]:
+    source = find_source(lab, filename, submission, fallback)
+    if source is None:
+        return None
+    staged = os.path.join(out_dir, "files", lab, filename)
+    os.makedirs(os.path.dirname(staged), exist_ok=True)
+    shutil.copyfile(source, staged)
+    os.chmod(staged, 0o644)
+    return staged
+
+
 def build_labs(
     labs: dict[str, list[str]], submission: str, fallback: Optional[str], out_dir: str
 ) -> dict[str, LabBuild]:
@@ -76,6 +96,9 @@ def build_labs(
         os.makedirs(bin_dir, exist_ok=True)
         build = builds[lab] = LabBuild(lab, bin_dir)
         for filename in filenames:
+            if not filename.endswith(".c"):
+                build.files[filename] = stage(lab, filename, submission, fallback, out_dir)
+                continue
             name = filename.removesuffix(".c")
             program = build.programs[name] = Program(name, find_source(lab, filename, submission, fallback),
                                                      os.path.join(bin_dir, name))

@@ -71,9 +71,9 @@ class Edit:
 class Mutant:
     """A known-wrong version of a lab: the solution with one realistic mistake.
 
-    Usually the mistake is given as edits of one solution program (`program` and `[[edit]]` in its
+    Usually the mistake is given as edits of one solution file (`program` and `[[edit]]` in its
     MUTANT.toml), so the mutant follows the solution as it changes; a mutant that is not a small
-    edit holds whole .c files in its folder instead. Programs it does not change come from solutions/.
+    edit holds whole files in its folder instead. Programs it does not change come from solutions/.
     """
 
     lab: str
@@ -92,8 +92,9 @@ class Mutant:
         """Writes this mutant's changed programs into `tree`/LAB/."""
         lab_dir = os.path.join(tree, self.lab)
         os.makedirs(lab_dir, exist_ok=True)
-        for path in glob.glob(os.path.join(self.folder, "*.c")):
-            shutil.copy(path, lab_dir)
+        for path in glob.glob(os.path.join(self.folder, "*")):
+            if os.path.basename(path) != "MUTANT.toml":
+                shutil.copy(path, lab_dir)  # whole files: a program, or another file the lab names
         if self.program is not None:
             with open(os.path.join(SOLUTIONS, self.lab, self.program), encoding="utf-8") as handle:
                 text = handle.read()
