@@ -4,6 +4,8 @@
 #   make grade                grade your labs/ tree          LAB=NN   only one lab
 #                             SUBMISSION=DIR  grade DIR (laid out like labs/)
 #                             RESULTS=FILE    also write Gradescope's results.json to FILE
+#   make grade-class SUBMISSIONS=DIR [OUT=DIR] [LAB=NN]
+#                             grade one folder per student: OUT/gradebook.csv and OUT/feedback/
 #   make test                 the project's own test suite (what CI runs)
 #   make tree [PID=N]         draw a session as session -> groups -> processes
 #   make handout              build/procgroup-labs.tar.gz: the tree for students, without solutions
@@ -19,7 +21,7 @@ PROGRAMS := $(patsubst %.c,build/%,$(SOURCES))
 # Every recipe that needs Python asks grader/find-python for it (it installs what is missing).
 FIND_PYTHON := sh grader/find-python
 
-.PHONY: all grade test tree handout deps clean program
+.PHONY: all grade grade-class test tree handout deps clean program
 
 all: $(PROGRAMS)
 
@@ -43,6 +45,11 @@ grade:
 		$(if $(SUBMISSION),--submission '$(SUBMISSION)') \
 		$(if $(RESULTS),--results '$(RESULTS)')
 
+grade-class:
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade-class SUBMISSIONS=DIR [OUT=DIR] [LAB=NN]" >&2; exit 2; }
+	@py=$$($(FIND_PYTHON)) && exec $$py -m grader.batch '$(SUBMISSIONS)' '$(or $(OUT),build/class)' \
+		$(if $(LAB),--lab '$(LAB)')
+
 test:
 	@py=$$($(FIND_PYTHON)) && exec $$py -m pytest grader/selftest -p no:cacheprovider -q -ra
 
@@ -52,7 +59,7 @@ tree:
 handout:
 	@mkdir -p build
 	git archive --format=tar.gz --prefix=procgroup-labs/ -o build/procgroup-labs.tar.gz HEAD \
-		README.md Makefile labs grader docs ':!grader/mutants' ':!grader/selftest' ':!grader/stress' ':!grader/gradings.py' \
+		README.md Makefile labs grader docs ':!grader/mutants' ':!grader/selftest' ':!grader/stress' \
 		':!docs/instructor-guide.md'
 	@echo "build/procgroup-labs.tar.gz: labs/, the grader and the docs, without solutions or mutants"
 

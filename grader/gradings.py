@@ -37,8 +37,10 @@ class Grade:
         return sum(t["score"] for t in mine), sum(t["max_score"] for t in mine)
 
 
-def grade(submission: str, labs: list[str], fallback: Optional[str] = None) -> Grade:
-    """Grades `submission` (all labs if `labs` is empty) and reads back its results.json."""
+def grade(submission: str, labs: list[str], fallback: Optional[str] = None,
+          results_copy: Optional[str] = None) -> Grade:
+    """Grades `submission` (all labs if `labs` is empty) and reads back its results.json (a copy of
+    which goes to `results_copy`, if given)."""
     with tempfile.TemporaryDirectory() as scratch:
         results = os.path.join(scratch, "results.json")
         command = [sys.executable, "-m", "grader", "--submission", submission, "--results", results]
@@ -54,6 +56,8 @@ def grade(submission: str, labs: list[str], fallback: Optional[str] = None) -> G
             raise AssertionError(f"the grader wrote no results:\n{finished.stdout}\n{finished.stderr}")
         with open(results, encoding="utf-8") as handle:
             tests = json.load(handle)["tests"]
+        if results_copy:
+            shutil.copyfile(results, results_copy)
     return Grade(finished.returncode, finished.stdout + finished.stderr, tests, seconds)
 
 
