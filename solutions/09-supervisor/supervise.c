@@ -437,7 +437,8 @@ static int run_start(long grace_ms, const char *pid_path, char **argv)
         if (sig == SIGCHLD)
             reap_children(&service);
         else {
-            printf("supervise: %s received: stop requested\n", strsignal(sig));
+            printf("supervise: %s received: stop requested\n",
+                   sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "SIGHUP");
             stop_requested = 1;
         }
     }
