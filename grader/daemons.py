@@ -1,0 +1,68 @@
+"""Watching processes that outlive the command that started them (labs 06, 07, 09).
+
+Daemons, services and escapees are not tied to a terminal's output, so waiting for them means
+polling /proc or a file, always with a deadline, and a short interval between looks.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import time
+from typing import Callable, Optional
+
+from grader import procfs
+
+
+def wait_for(condition: Callable[[], object], timeout: float, interval: float = 0.005) -> bool:
+    """Looks at `condition` until it holds (True) or `timeout` seconds have passed (False)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if condition():
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(interval)
+
+
+def alive(pid: Optional[int]) -> bool:
+    """The process exists and is not a zombie."""
+    if not pid:
+        return False
+    stat = procfs.try_stat(pid)
+    return stat is not None and stat.state not in ("Z", "X")
+
+
+def read_text(path: str) -> Optional[str]:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def reap(pid: int) -> Optional[int]:
+    """The wait status of `pid`, a child of the grader (it is a subreaper), once it has exited."""
+    try:
+        got, status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return None
+    return status if got == pid else None
+
+
+def describe_status(status: int) -> str:
+    if os.WIFEXITED(status):
+        return f"exit status {os.WEXITSTATUS(status)}"
+    if os.WIFSIGNALED(status):
+        return f"killed by {signal.Signals(os.WTERMSIG(status)).name}"
+    return f"wait status {status}"
+
+
+def signal_name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
+def signals_in(mask: int) -> list[str]:
+    return [signal_name(n) for n in range(1, 65) if mask >> (n - 1) & 1]
