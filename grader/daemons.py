@@ -8,9 +8,13 @@ from __future__ import annotations
 import os
 import signal
 import time
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 from grader import procfs
+
+if TYPE_CHECKING:
+    from grader.check import Grading
+    from grader.terminal import Shell
 
 
 def wait_for(condition: Callable[[], object], timeout: float, interval: float = 0.005) -> bool:
@@ -66,3 +70,15 @@ def signal_name(signum: int) -> str:
 
 def signals_in(mask: int) -> list[str]:
     return [signal_name(n) for n in range(1, 65) if mask >> (n - 1) & 1]
+
+
+def command_and_its_processes_gone(grading: "Grading", shell: "Shell", start: int) -> Callable[[], Optional[str]]:
+    """A give_up for waits on a command typed at `start` whose processes may outlive it (a daemon,
+    a service that went to the background): the shell prompted again and nothing it started lives."""
+
+    def reason() -> Optional[str]:
+        if shell.ended_since(start) and not [s for s in grading.leftovers(keep=[shell.pid]) if s.state != "Z"]:
+            return "the command returned and no process it started is left"
+        return None
+
+    return reason

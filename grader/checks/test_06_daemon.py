@@ -21,7 +21,7 @@ import pytest
 from grader import procfs
 from grader.check import CheckFailed, Grading, check, deadline
 from grader.checkpoints import Arrival, CheckpointNeverReached
-from grader.daemons import alive, describe_status, read_text, reap, signals_in, wait_for
+from grader.daemons import alive, command_and_its_processes_gone, describe_status, read_text, reap, signals_in, wait_for
 from grader.terminal import Command, Shell, TerminalTimeout
 
 LAB = "06-daemon"
@@ -109,15 +109,10 @@ def run_launch(grading: Grading) -> Launch:
                f"7>{grading.path('inherited.txt')}")
     launch = Launch(grading, shell, command)
     start = shell.type_line(command)
-    def nothing_left() -> Optional[str]:
-        # The launcher may return early (a mistake the next check judges): wait on while a
-        # process it started still lives.
-        if shell.ended_since(start) and not [s for s in grading.leftovers(keep=[shell.pid]) if s.state != "Z"]:
-            return "the command returned and no process it started is left"
-        return None
-
     try:
-        launch.ready = checkpoints.wait("daemon-ready", give_up=nothing_left)
+        # The launcher may return early (a mistake judged below): wait on while its daemon lives.
+        launch.ready = checkpoints.wait("daemon-ready",
+                                        give_up=command_and_its_processes_gone(grading, shell, start))
     except CheckpointNeverReached:
         pass
     if launch.ready is not None:
