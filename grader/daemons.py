@@ -72,13 +72,30 @@ def signals_in(mask: int) -> list[str]:
     return [signal_name(n) for n in range(1, 65) if mask >> (n - 1) & 1]
 
 
+def steadily(condition: Callable[[], bool], looks: int = 3) -> Callable[[], bool]:
+    """True once `condition` held at `looks` looks in a row. A /proc scan is not atomic: a process
+    re-parented while it runs can be missed once, never at several looks in a row."""
+    streak = [0]
+
+    def check() -> bool:
+        streak[0] = streak[0] + 1 if condition() else 0
+        return streak[0] >= looks
+
+    return check
+
+
 def command_and_its_processes_gone(grading: "Grading", shell: "Shell", start: int) -> Callable[[], Optional[str]]:
     """A give_up for waits on a command typed at `start` whose processes may outlive it (a daemon,
     a service that went to the background): the shell prompted again and nothing it started lives."""
+    gone = steadily(lambda: bool(shell.ended_since(start)) and not [
+        s for s in grading.leftovers(keep=[shell.pid]) if s.state != "Z"])
 
     def reason() -> Optional[str]:
-        if shell.ended_since(start) and not [s for s in grading.leftovers(keep=[shell.pid]) if s.state != "Z"]:
-            return "the command returned and no process it started is left"
-        return None
+        return "the command returned and no process it started is left" if gone() else None
 
     return reason
+
+
+# glibc keeps signals 32 and 33 for its threads: sigaction() and sigprocmask() refuse to change
+# them, so a program cannot reset them, and whatever state they were inherited in is not its fault.
+GLIBC_RESERVED = (1 << 31) | (1 << 32)

@@ -27,7 +27,7 @@ import pytest
 from grader import procfs
 from grader.check import CheckFailed, Grading, check, deadline
 from grader.checkpoints import Arrival, CheckpointNeverReached
-from grader.daemons import alive, read_text, wait_for
+from grader.daemons import alive, read_text, steadily, wait_for
 from grader.terminal import Command, Shell, TerminalTimeout
 
 LAB = "09-supervisor"
@@ -85,7 +85,7 @@ def wait_checkpoint(ctx: Grading, name: str, gone: Callable[[], bool]) -> Option
 
 def nothing_but(ctx: Grading, *pids: int) -> Callable[[], bool]:
     """True once nothing the run started lives, but the processes in `pids` (the shell, a sleep)."""
-    return lambda: not [s for s in ctx.leftovers(keep=list(pids)) if s.state != "Z"]
+    return steadily(lambda: not [s for s in ctx.leftovers(keep=list(pids)) if s.state != "Z"])
 
 
 def write_pid_file(ctx: Grading, path: str, pid: int) -> None:
