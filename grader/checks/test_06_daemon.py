@@ -48,6 +48,7 @@ class Launch:
     fds: dict[int, str] = field(default_factory=dict)
     cwd: str = ""
     pid_file: Optional[str] = None  # its content then
+    last_seen: Optional[procfs.Stat] = None  # the daemon as last seen alive, should it die
 
     @property
     def pid_path(self) -> str:
@@ -65,8 +66,11 @@ class Launch:
         if self.ready is None:
             raise CheckpointNeverReached("daemon-ready", 0, "the daemon never got there")
         if self.stat is None:
+            seen = self.last_seen
+            last = (f"; last seen with parent PID {seen.ppid}, PGID={seen.pgid} SID={seen.sid}, terminal "
+                    f"{seen.terminal}" if seen else "")
             raise CheckFailed(f"the daemon {self.daemon} to keep running after it said it was ready",
-                              "it was gone" + self.output_note(), at=self.ready)
+                              "it was gone" + last + self.output_note(), at=self.ready)
         return self.stat
 
     def output_note(self) -> str:
@@ -141,7 +145,13 @@ def run_launch(grading: Grading) -> Launch:
         launch.result = None
     if launch.daemon is not None:
         daemon = launch.daemon
-        wait_for(lambda: len(launch.ticks()) >= 2 or not alive(daemon), RETURN_DEADLINE)
+        def ticked() -> bool:
+            seen = procfs.try_stat(daemon)
+            if seen is not None and seen.state != "Z":
+                launch.last_seen = seen
+            return len(launch.ticks()) >= 2 or seen is None or seen.state == "Z"
+
+        wait_for(ticked, RETURN_DEADLINE)
         try:
             launch.stat = procfs.stat(daemon)
             launch.status = procfs.status(daemon)
