@@ -90,11 +90,14 @@ class Grading:
         """The path of one of the lab's programs (fails the check if it did not build)."""
         return self.lab.binary(name)
 
-    def shell(self, extra_env: Optional[dict[str, str]] = None) -> Shell:
-        """A fresh pty with an interactive bash on it, job control on, ready at its prompt."""
+    def shell(self, extra_env: Optional[dict[str, str]] = None, blocked_signals: Sequence[int] = ()) -> Shell:
+        """A fresh pty with an interactive bash on it, job control on, ready at its prompt.
+
+        `blocked_signals` start bash with those signals blocked; bash passes its mask on to what it runs.
+        """
         for name in self.lab.programs:
             self.lab.binary(name)  # a check that types a program's name needs the program built
-        shell = Shell(self.environment(extra_env), self.workdir, self.child_setup())
+        shell = Shell(self.environment(extra_env), self.workdir, self.child_setup(blocked_signals))
         self.terminals.append(shell)
         return shell
 
@@ -104,8 +107,8 @@ class Grading:
         self.terminals.append(terminal)
         return terminal
 
-    def child_setup(self) -> Callable[[], None]:
-        return containment.child_setup(self.run_as, self.limits)
+    def child_setup(self, blocked_signals: Sequence[int] = ()) -> Callable[[], None]:
+        return containment.child_setup(self.run_as, self.limits, blocked_signals)
 
     def path(self, name: str) -> str:
         """A path inside this check's private folder."""

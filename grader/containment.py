@@ -16,7 +16,7 @@ import resource
 import signal
 import time
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 from grader import procfs
 
@@ -83,8 +83,11 @@ def processes_of(uid: int) -> int:
     return count
 
 
-def child_setup(run_as: RunAs, limits: Limits) -> Callable[[], None]:
-    """A preexec function for what the grader spawns (runs in the child, between fork and exec)."""
+def child_setup(run_as: RunAs, limits: Limits, blocked: Sequence[int] = ()) -> Callable[[], None]:
+    """A preexec function for what the grader spawns (runs in the child, between fork and exec).
+
+    `blocked`: signals left blocked in the mask, for checks that start a program the way a careless
+    parent would (a daemon must reset the mask it inherits)."""
     nproc = processes_of(run_as.uid) + limits.extra_processes  # counted now: the child must not scan /proc
 
     def setup() -> None:
@@ -94,7 +97,7 @@ def child_setup(run_as: RunAs, limits: Limits) -> Callable[[], None]:
                     signal.signal(signum, signal.SIG_DFL)
                 except (OSError, ValueError):
                     pass
-        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        signal.pthread_sigmask(signal.SIG_SETMASK, list(blocked))
         resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
