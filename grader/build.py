@@ -86,24 +86,31 @@ def stage(lab: str, filename: str, submission: str, fallback: Optional[str], out
 
 
 def build_labs(
-    labs: dict[str, list[str]], submission: str, fallback: Optional[str], out_dir: str
+    labs: dict[str, list[str]], submission: str, fallback: Optional[str], out_dir: str,
+    provided: Optional[dict[str, list[str]]] = None,
 ) -> dict[str, LabBuild]:
-    """Compiles every named program of every lab at once; returns when all are done."""
+    """Compiles every named program of every lab at once; returns when all are done.
+
+    `provided` names, per lab, the files the lab gives students complete (say, the test services a
+    supervisor is tried on): the grader's instruments, so they always come from the project's labs/.
+    """
     builds: dict[str, LabBuild] = {}
     running: list[tuple[Program, str, subprocess.Popen[bytes]]] = []
     for lab, filenames in labs.items():
         bin_dir = os.path.join(out_dir, "bin", lab)
         os.makedirs(bin_dir, exist_ok=True)
         build = builds[lab] = LabBuild(lab, bin_dir)
-        for filename in filenames:
+        sources = [(filename, submission, fallback) for filename in filenames]
+        sources += [(filename, os.path.join(ROOT, "labs"), None) for filename in (provided or {}).get(lab, [])]
+        for filename, tree, spare in sources:
             if not filename.endswith(".c"):
-                build.files[filename] = stage(lab, filename, submission, fallback, out_dir)
+                build.files[filename] = stage(lab, filename, tree, spare, out_dir)
                 continue
             name = filename.removesuffix(".c")
-            program = build.programs[name] = Program(name, find_source(lab, filename, submission, fallback),
+            program = build.programs[name] = Program(name, find_source(lab, filename, tree, spare),
                                                      os.path.join(bin_dir, name))
             if program.source is None:
-                program.compiler_output = f"(looked for {os.path.join(submission, lab, filename)})"
+                program.compiler_output = f"(looked for {os.path.join(tree, lab, filename)})"
                 continue
             staged = os.path.join(out_dir, "src", lab, filename)
             os.makedirs(os.path.dirname(staged), exist_ok=True)

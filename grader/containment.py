@@ -4,8 +4,8 @@
   included, stays below the grader in the process tree, where teardown can find, kill and reap it.
 - What the grader starts gets signal dispositions and mask reset (SIG_IGN survives exec, and Python
   ignores SIGPIPE), a CPU-time, memory and process-count limit, no core files, and, when the grader
-  runs as root, an unprivileged user: root ignores RLIMIT_NPROC, and a root kill(-1, SIGKILL) would
-  take the grader down with it.
+  runs as root, an unprivileged user ID of its own: root ignores RLIMIT_NPROC, and a root
+  kill(-1, SIGKILL) would take the grader down with it.
 """
 from __future__ import annotations
 
@@ -44,6 +44,13 @@ class Limits:
     extra_processes: int = 200  # on top of what the user already runs
 
 
+# Well above every range that accounts come from (Debian's ranges end at 65535; systemd's dynamic users
+# are 61184-65519; container ranges usually start at 100000 in blocks of 65536), and still checked
+# against the password database and the running processes before use.
+FIRST_PRIVATE_UID = 1_900_000_000
+PRIVATE_UIDS = 100_000
+
+
 @dataclass(frozen=True)
 class RunAs:
     """Who lab programs run as: the grader's own user, or an unprivileged one when it is root."""
@@ -59,12 +66,32 @@ class RunAs:
     def choose(cls) -> "RunAs":
         if os.geteuid() != 0:
             return cls(os.getuid(), os.getgid())
-        name = os.environ.get("PROCGROUP_RUN_AS", "nobody")
-        try:
+        name = os.environ.get("PROCGROUP_RUN_AS")
+        if name:
             entry = pwd.getpwnam(name)
-        except KeyError:
-            return cls(65534, 65534)
-        return cls(entry.pw_uid, entry.pw_gid)
+            return cls(entry.pw_uid, entry.pw_gid)
+        return cls.private()
+
+    @classmethod
+    def private(cls) -> "RunAs":
+        """A user ID no process and no account uses, for this grading alone.
+
+        Processes can signal (kill(-1) included) and count against RLIMIT_NPROC only within their
+        own user, so with a user of its own, one grading's programs cannot reach another grading
+        that runs on the same machine at the same time, nor anything else.
+        """
+        taken = {entry.pw_uid for entry in pwd.getpwall()}
+        for pid in procfs.all_pids():
+            try:
+                taken.add(os.stat(f"/proc/{pid}").st_uid)
+            except FileNotFoundError:
+                continue
+        start = os.getpid() % PRIVATE_UIDS  # graders that start together begin their search apart
+        for offset in range(PRIVATE_UIDS):
+            uid = FIRST_PRIVATE_UID + (start + offset) % PRIVATE_UIDS
+            if uid not in taken:
+                return cls(uid, uid)
+        raise RuntimeError("no free user ID to run the lab programs as")
 
     def give(self, path: str) -> None:
         """Makes a file or folder the grader created usable by the lab programs."""

@@ -1,7 +1,8 @@
 """The grading session: options, the build, the per-check context, time limits, and feedback.
 
-Each lab's checks live in test_NN_topic.py with two module globals: LAB (the folder name) and
-PROGRAMS (the .c files the lab names). See docs/contributing.md.
+Each lab's checks live in test_NN_topic.py with module globals LAB (the folder name), PROGRAMS (the
+files the lab names, taken from the submission) and, optionally, PROVIDED (files the lab gives students
+complete, always taken from the project's labs/). See docs/contributing.md.
 """
 from __future__ import annotations
 
@@ -34,15 +35,17 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Compiles every program of every lab about to be graded, all at once."""
     labs: dict[str, list[str]] = {}
+    provided: dict[str, list[str]] = {}
     for item in session.items:
         module = item.module  # type: ignore[attr-defined]
         labs.setdefault(module.LAB, list(module.PROGRAMS))
+        provided.setdefault(module.LAB, list(getattr(module, "PROVIDED", [])))
     out_dir = tempfile.mkdtemp(prefix="procgroup-build-")
     session.config.stash[BUILD_DIR] = out_dir
     submission = os.path.abspath(session.config.getoption("submission"))
     fallback = session.config.getoption("fallback")
     session.config.stash[BUILDS] = build.build_labs(
-        labs, submission, os.path.abspath(fallback) if fallback else None, out_dir
+        labs, submission, os.path.abspath(fallback) if fallback else None, out_dir, provided
     )
 
 

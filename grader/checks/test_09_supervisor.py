@@ -31,7 +31,8 @@ from grader.daemons import alive, read_text, steadily, wait_for
 from grader.terminal import Command, Shell, TerminalTimeout
 
 LAB = "09-supervisor"
-PROGRAMS = ["supervise.c", "svc_escape.c", "svc_stubborn.c"]
+PROGRAMS = ["supervise.c"]
+PROVIDED = ["svc_escape.c", "svc_stubborn.c"]  # the services supervise is tried on: never the student's copy
 
 DEADLINE = 5.0  # seconds for anything a correct supervisor does at once
 
