@@ -126,8 +126,8 @@ int main(int argc, char *argv[])
         ignore = true;
     }
 
-    /* Never get stopped, whatever the mode. */
-    (void)ignore;
-    ignore_signal(reading ? SIGTTIN : SIGTTOU);
+    if (ignore)
+        ignore_signal(reading ? SIGTTIN : SIGTTOU);
+    ignore_signal(SIGTTIN); /* never get stopped for reading */
     return reading ? read_one_line() : write_one_line();
 }
