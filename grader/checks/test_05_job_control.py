@@ -122,8 +122,8 @@ def perform(lab: LabBuild, run_as: containment.RunAs, scenario: Callable[[Record
             scenario(Recorder(grading, shell, run))
     except Stopped as error:
         stopped = error
-    except (TerminalTimeout, CheckpointNeverReached, OutputFlood, CheckTimedOut) as error:
-        trouble = str(error)
+    except (TerminalTimeout, CheckpointNeverReached, OutputFlood, CheckTimedOut, procfs.ProcessGone) as error:
+        trouble = str(error) if not isinstance(error, procfs.ProcessGone) else f"process {error} ended early"
     finally:
         run.transcript = grading.transcript()
         grading.teardown()
@@ -161,7 +161,7 @@ def press_for_job(r: Recorder, job: Job, key: str) -> tuple[int, str]:
             except procfs.ProcessGone:
                 pass
         if ignoring:
-            reason = f"process {', '.join(ignoring)} of the job ignores {name}"
+            reason = f"{name} is ignored in process {', '.join(ignoring)} of the job"
     return r.shell.press(key), reason
 
 
@@ -348,16 +348,28 @@ def background_reader(r: Recorder) -> None:
         return None
 
     start = shell.type_line("cat &")
-    job = r.step("'cat &' to run", lambda: shell.wait_job(start, [("cat",)], foreground=False), "after 'cat &'")
-    cat = job.first.pid
-    r.note("cat dispositions", procfs.status(cat) if not ended(cat) else None)
-    r.step("a prompt after 'cat &'", lambda: shell.wait_prompt(start, "a prompt after 'cat &'"), "after 'cat &'")
     try:
-        wait_for(shell.terminal, lambda: state(cat) == "T", "cat stopping", give_up=lambda: cannot_stop(cat))
-    except GaveUp:
-        pass
+        cat: Optional[int] = shell.wait_job(start, [("cat",)], foreground=False).first.pid
+    except GaveUp as error:
+        if "ended first" not in str(error):
+            r.moment("after 'cat &'")
+            raise Stopped("'cat &' to run", str(error), "after 'cat &'") from None
+        cat = None  # it ran cat and ended before /proc showed it running cat
+    status = None
+    if cat is not None:
+        try:
+            status = procfs.status(cat)
+        except procfs.ProcessGone:
+            pass
+    r.note("cat dispositions", status)
+    r.step("a prompt after 'cat &'", lambda: shell.wait_prompt(start, "a prompt after 'cat &'"), "after 'cat &'")
+    if cat is not None:
+        try:
+            wait_for(shell.terminal, lambda: state(cat) == "T", "cat stopping", give_up=lambda: cannot_stop(cat))
+        except GaveUp:
+            pass
     r.moment("after 'cat &'")
-    r.note("cat", procfs.try_stat(cat))
+    r.note("cat", procfs.try_stat(cat) if cat is not None else None)
     r.note("foreground", shell.foreground())
     r.note("shell", shell.stat())
     again = shell.type_line("")
@@ -468,6 +480,10 @@ def require_job_group(run: JobRun, moment: str) -> tuple[Job, int]:
     shell: procfs.Stat = run["shell"]
     leader = job.first
     groups = {p.pgid for p in job.processes}
+    if groups == {shell.pgid}:
+        raise run.fail(f"the job's processes in their own process group {leader.pid} (the first process's PID)",
+                       f"kernel: they are in the shell's own group {shell.pgid}: {describe(job.processes)}",
+                       moment=moment)
     if groups != {leader.pid} or leader.pid == shell.pgid:
         raise run.fail(f"the job's processes in their own process group {leader.pid} (the first process's PID)",
                        f"kernel: {describe(job.processes)}; the shell's group is {shell.pgid}", moment=moment)
@@ -490,7 +506,12 @@ def test_foreground_job_owns_terminal(foreground_run: JobRun) -> None:
     shell: procfs.Stat = foreground_run["shell"]
     foreground = foreground_run["foreground"]
     group = job.first.pgid
-    if group == shell.pgid or foreground != group or shell.tpgid != group:
+    if group == shell.pgid:
+        raise foreground_run.fail(
+            f"the terminal's foreground group to be the job's own group, not the shell's {shell.pgid}",
+            f"the job's processes are in the shell's own group {shell.pgid}: {describe(job.processes)}; "
+            f"the terminal's foreground group is {foreground}", moment="while the job runs")
+    if foreground != group or shell.tpgid != group:
         raise foreground_run.fail(
             f"the terminal's foreground group to be the job's group {job.first.pid}, not the shell's {shell.pgid}",
             f"while '{PIPELINE_LINE}' runs, the terminal's foreground group is {foreground}; "
@@ -572,7 +593,8 @@ def test_stopped_job_reported(stop_run: JobRun) -> None:
     expected = f"[1] Stopped  {PIPELINE_LINE}"
     output = stop_run["reported"]
     if expected not in output:
-        raise stop_run.fail(f"jsh to print '{expected}' after Ctrl-Z", f"it printed {output.strip()!r}",
+        raise stop_run.fail(f"jsh to print '{expected}' once the job has stopped (state T) after Ctrl-Z",
+                            f"it printed {output.strip()!r}",
                             moment="at the prompt after Ctrl-Z")
 
 
@@ -614,11 +636,11 @@ def test_fg_continues_job(fg_run: JobRun) -> None:
     states: dict[int, str] = fg_run["states after fg"]
     foreground = fg_run["foreground after fg"]
     if problem:
-        stopped = [f"{pid} in state {s or 'gone'}" for pid, s in states.items() if s in ("T", "")]
+        stopped = [str(pid) for pid, s in states.items() if s == "T"]
         raise fg_run.fail(
             f"every process of the job running again, in the foreground (group {job.first.pid})",
-            f"{problem}; " + (f"{', '.join(stopped)} still stopped (state T) or gone; " if stopped else "")
-            + f"the terminal's foreground group is {foreground}",
+            problem + (f"; process {', '.join(stopped)} still stopped (state T)" if stopped else "")
+            + f"; the terminal's foreground group is {foreground}",
             "fg gives the terminal to the job's group, then continues the whole group: kill with a negative PGID.",
             moment="after 'fg %1'")
 
@@ -785,7 +807,12 @@ def test_job_group_set_by_both_sides(grading: Grading) -> None:
     def second_ended() -> Optional[str]:
         living = {k.pid for k in shell.children() if k.state != "Z"}
         gone = [pid for pid in seen if pid != first and pid not in living]
-        return f"the second process ({', '.join(map(str, gone))}) ended first" if gone else shell.gone()
+        if gone:
+            return f"the second process ({', '.join(map(str, gone))}) has already ended"
+        if living <= {first} and shell.waiting_for_children():
+            # The shell forks every process of a job before it waits: the second one has come and gone.
+            return "the shell waits for the job, and its second process has already ended"
+        return shell.gone()
 
     try:
         second = wait_for(shell.terminal, second_runs, "the second process running 'sleep 101'",
