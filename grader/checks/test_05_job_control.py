@@ -195,7 +195,8 @@ def wait_all_stopped(r: Recorder, job: Job, moment: str, hopeless: str) -> dict[
             pass  # judged by the checks from the states recorded here
     r.moment(moment)
     states = r.note("states", job.states())
-    if any(s not in ("T", "Z", "") for s in states.values()):
+    if all(s not in ("Z", "") for s in states.values()) and any(s != "T" for s in states.values()) \
+            and r.shell.alive():
         # The job still runs: a shell waiting for it rightly does not prompt, so the run ends here.
         r.note("stop problem", hopeless)
         raise Stopped("Ctrl-Z to stop every process of the job (state T)",
