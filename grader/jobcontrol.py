@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional, Sequence, TypeVar
 
 from grader import procfs, sessiontree
-from grader.check import CheckFailed, Grading
+from grader.check import Grading
 from grader.terminal import Terminal
 
 SHELL_VARIABLE = "PROCGROUP_JOB_SHELL"  # "bash": grade lab 05's kernel checks against bash

@@ -602,7 +602,6 @@ def test_stopped_job_reported(stop_run: JobRun) -> None:
 @check(points=2, hint="section 8")
 def test_bg_continues_job_in_background(stop_run: JobRun) -> None:
     """`bg %1`: every process of the stopped job continues; the shell keeps the terminal"""
-    job: Job = stop_run["job"]
     states: dict[int, str] = stop_run["states after bg"]
     stopped = [f"{pid} in state {s or 'gone'}" for pid, s in states.items() if s in ("T", "")]
     if stopped:
