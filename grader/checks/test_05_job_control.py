@@ -162,7 +162,20 @@ def press_for_job(r: Recorder, job: Job, key: str) -> tuple[int, str]:
                 pass
         if ignoring:
             reason = f"{name} is ignored in process {', '.join(ignoring)} of the job"
+        elif key == "z" and orphaned(group, job.now() + [s for s in [r.shell.stat()] if s is not None]):
+            reason = (f"the job's group {group} is orphaned (no member has its parent in another group of the "
+                      "session), and the kernel does not stop an orphaned group on Ctrl-Z")
     return r.shell.press(key), reason
+
+
+def orphaned(group: int, candidates: list[procfs.Stat]) -> bool:
+    """No member of the group has a parent in another group of the same session (see credentials(7))."""
+    members = [s for s in candidates if s.pgid == group]
+    for member in members:
+        parent = procfs.try_stat(member.ppid)
+        if parent is not None and parent.pgid != group and parent.sid == member.sid:
+            return False
+    return bool(members)
 
 
 def prompt_after_stop(r: Recorder, job: Job, start: int) -> str:
@@ -565,7 +578,7 @@ def test_ctrl_z_stops_whole_job(stop_run: JobRun) -> None:
         shown = ", ".join(f"{pid} in state {s or 'gone'}" for pid, s in running.items())
         problem = stop_run["stop problem"] if "stop problem" in stop_run else ""
         raise stop_run.fail("every process of the job stopped (state T) after Ctrl-Z",
-                            f"{shown} (the job's group is {job.first.pid})" + (f"; {problem}" if problem else ""),
+                            f"{shown} (the job's group is {job.first.pgid})" + (f"; {problem}" if problem else ""),
                             "The terminal sends SIGTSTP to every process of its foreground group.",
                             moment="after Ctrl-Z")
 
