@@ -316,6 +316,10 @@ class JobShell:
             vanished = [f"{pid} ({comm})" for pid, comm in seen.items() if pid not in living]
             if vanished:
                 return f"process {', '.join(vanished)} of the job ended first"
+            if not foreground and not kids and self.prompted_since(start):
+                # The shell forks a background job before it prompts: with no child left after the
+                # prompt, the job has come and gone (too fast for /proc to show it running).
+                return "the job's process ended first (the shell has no child left)"
             return self.gone()
 
         command = " | ".join(" ".join(argv) for argv in wanted)
