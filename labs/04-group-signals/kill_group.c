@@ -70,7 +70,7 @@ static int reap(pid_t child, const char *who)
 static void child_main(int index, pid_t leader)
 {
     checkpoint("child-forked");
-    /* TODO (task 2): join the group: a new one led by this child if `leader` is 0, else `leader`'s. */
+    /* TODO (task 5): join the group: a new one led by this child if `leader` is 0, else `leader`'s. */
     (void)leader;
     printf("Child %d: PID=%d  PGID=%d\n", index, (int)getpid(), (int)getpgrp());
     fflush(stdout);
@@ -90,7 +90,7 @@ static pid_t make_group(pid_t children[CHILDREN])
             child_main(i, leader);
         if (leader == 0)
             leader = pid;
-        /* TODO (task 2): the parent puts the child in the group too. Why is that needed? */
+        /* TODO (task 5): the parent puts the child in the group too. Why is that needed? */
         children[i] = pid;
     }
     return leader;
@@ -106,7 +106,7 @@ static int part1_signal_group(int sig)
     printf("Parent: sending signal %d to group %d: kill(-%d, %d), the same as killpg(%d, %d)\n", sig,
            (int)group, (int)group, sig, (int)group, sig);
     fflush(stdout);
-    /* TODO (task 3): send `sig` to every process of group `group`, with ONE call to kill(). */
+    /* TODO (task 5): send `sig` to every process of group `group`, with ONE call to kill(). */
     checkpoint("signal-sent");
 
     for (int i = 0; i < CHILDREN; i++)
@@ -165,7 +165,7 @@ static void coordinator_main(int sig)
      * it, and the second member inherits the ignoring. No race, no synchronisation needed.
      */
     pid_t dies = fork_member(pipe_fds);
-    /* TODO (task 5): from here on, ignore `sig`: this process and the next member. */
+    /* TODO (task 6): from here on, ignore `sig`: this process and the next member. */
     pid_t ignores = fork_member(pipe_fds);
     close(pipe_fds[0]);
     printf("Coordinator: members PID=%d (default action)  PID=%d (ignores signal %d)\n", (int)dies,
