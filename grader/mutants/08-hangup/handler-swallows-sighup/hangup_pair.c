@@ -52,6 +52,18 @@ static void open_log(const char *path)
     }
 }
 
+/* What the kernel has on record for SIGHUP in this process: the same as SigIgn/SigCgt in /proc. */
+static const char *sighup_disposition(void)
+{
+    struct sigaction current;
+
+    if (sigaction(SIGHUP, NULL, &current) < 0)
+        return "unknown";
+    if (current.sa_handler == SIG_IGN)
+        return "ignored";
+    return current.sa_handler == SIG_DFL ? "default" : "caught";
+}
+
 /* ---- the child: logs SIGHUP, then dies of it ------------------------------------------------ */
 
 static char hup_message[128]; /* formatted before the handler is installed */
@@ -77,8 +89,8 @@ static void child_main(void)
         perror("sigaction");
         _exit(EXIT_FAILURE);
     }
-    log_line("child PID=%d PGID=%d SID=%d: SIGHUP caught, then default\n", (int)getpid(), (int)getpgrp(),
-             (int)getsid(0));
+    log_line("child PID=%d PGID=%d SID=%d: SIGHUP %s\n", (int)getpid(), (int)getpgrp(), (int)getsid(0),
+             sighup_disposition());
     checkpoint("child-ready");
     for (;;)
         pause();
@@ -136,7 +148,8 @@ int main(int argc, char **argv)
         perror("signal");
         return EXIT_FAILURE;
     }
-    log_line("parent PID=%d PGID=%d SID=%d: SIGHUP ignored\n", (int)getpid(), (int)getpgrp(), (int)getsid(0));
+    log_line("parent PID=%d PGID=%d SID=%d: SIGHUP %s\n", (int)getpid(), (int)getpgrp(), (int)getsid(0),
+             sighup_disposition());
     printf("hangup_pair: parent PID=%d, child PID=%d; logging to %s. Now close this terminal.\n",
            (int)getpid(), (int)child, argv[1]);
     fflush(stdout);
