@@ -52,7 +52,8 @@ tree:
 handout:
 	@mkdir -p build
 	git archive --format=tar.gz --prefix=procgroup-labs/ -o build/procgroup-labs.tar.gz HEAD \
-		README.md Makefile labs grader docs ':!grader/mutants' ':!grader/selftest' ':!docs/instructor-guide.md'
+		README.md Makefile labs grader docs ':!grader/mutants' ':!grader/selftest' ':!grader/stress' ':!grader/gradings.py' \
+		':!docs/instructor-guide.md'
 	@echo "build/procgroup-labs.tar.gz: labs/, the grader and the docs, without solutions or mutants"
 
 clean:

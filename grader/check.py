@@ -1,0 +1,161 @@
+"""What a check is, and the context it runs in.
+
+A check is a pytest test marked with @check(points, hint): its docstring's first line is the name a
+student sees. It gets a `grading` fixture (a Grading): a private folder, a checkpoint server, shells and
+terminals to run programs in, and fail(), which stops the check with a message that teaches.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import tempfile
+from contextlib import contextmanager
+from typing import Callable, Iterator, Optional, Sequence
+
+import pytest
+
+from grader import containment, procfs, sessiontree
+from grader.build import LabBuild
+from grader.checkpoints import Arrival, CheckpointServer
+from grader.terminal import Shell, Terminal
+
+
+def check(points: int, hint: str, timeout: float = 30.0) -> pytest.MarkDecorator:
+    """Marks a graded check: its points, the handout section its hint points to, its time limit."""
+    return pytest.mark.check(points=points, hint=hint, timeout=timeout)
+
+
+class CheckTimedOut(Exception):
+    """A check ran past its time limit."""
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Interrupts whatever runs inside after `seconds`, with CheckTimedOut."""
+
+    def expire(signum: int, frame: object) -> None:
+        raise CheckTimedOut(f"the check did not finish within its {seconds:g} s limit")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+class CheckFailed(AssertionError):
+    """A check's verdict: what was expected, what was observed (from the kernel wherever it can be)."""
+
+    def __init__(self, expected: str, observed: str, advice: str = "", at: Optional[Arrival] = None) -> None:
+        super().__init__(f"expected {expected}; observed {observed}")
+        self.expected = expected
+        self.observed = observed
+        self.advice = advice
+        self.at = at  # the checkpoint the observation was made at, whose process tree the report shows
+
+
+class Grading:
+    """Everything one check starts lives here, and teardown() leaves nothing of it behind."""
+
+    def __init__(self, lab: LabBuild, run_as: containment.RunAs, limits: containment.Limits) -> None:
+        self.lab = lab
+        self.run_as = run_as
+        self.limits = limits
+        self.workdir = tempfile.mkdtemp(prefix=f"procgroup-{lab.lab[:2]}-")
+        os.chmod(self.workdir, 0o755)
+        run_as.give(self.workdir)
+        self.checkpoints = CheckpointServer(self.workdir)
+        self.terminals: list[Terminal] = []
+
+    # -- starting programs -------------------------------------------------------------------------
+
+    def environment(self, extra: Optional[dict[str, str]] = None) -> dict[str, str]:
+        """A clean environment: the lab's programs first on PATH, the checkpoint socket, nothing else."""
+        env = {
+            "PATH": f"{self.lab.bin_dir}:/usr/local/bin:/usr/bin:/bin",
+            "HOME": self.workdir,
+            "TERM": "dumb",
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+            **self.checkpoints.environment,
+        }
+        env.update(extra or {})
+        return env
+
+    def program(self, name: str) -> str:
+        """The path of one of the lab's programs (fails the check if it did not build)."""
+        return self.lab.binary(name)
+
+    def shell(self, extra_env: Optional[dict[str, str]] = None) -> Shell:
+        """A fresh pty with an interactive bash on it, job control on, ready at its prompt."""
+        for name in self.lab.programs:
+            self.lab.binary(name)  # a check that types a program's name needs the program built
+        shell = Shell(self.environment(extra_env), self.workdir, self.child_setup())
+        self.terminals.append(shell)
+        return shell
+
+    def terminal(self, argv: Sequence[str], extra_env: Optional[dict[str, str]] = None) -> Terminal:
+        """A fresh pty with `argv` run directly on it, as its session leader (for labs that are shells)."""
+        terminal = Terminal(argv, self.environment(extra_env), self.workdir, self.child_setup())
+        self.terminals.append(terminal)
+        return terminal
+
+    def child_setup(self) -> Callable[[], None]:
+        return containment.child_setup(self.run_as, self.limits)
+
+    def path(self, name: str) -> str:
+        """A path inside this check's private folder."""
+        return os.path.join(self.workdir, name)
+
+    def leftovers(self, keep: Sequence[int] = ()) -> list[procfs.Stat]:
+        """Processes this check started that are still there (zombies included), but those in `keep`."""
+        return [s for s in procfs.descendants(os.getpid()) if s.pid not in keep]
+
+    # -- verdicts -------------------------------------------------------------------------------
+
+
+    def session_tree(self) -> str:
+        sessions = sessiontree.sessions_below(os.getpid())
+        if not sessions:
+            return "(no process of this check is left)"
+        foreground = {}
+        for terminal in self.terminals:
+            group = terminal.foreground_group()
+            leader = procfs.try_stat(terminal.pid)
+            if group is not None and leader is not None:
+                foreground[leader.sid] = group
+        return sessiontree.draw_sessions(sessions, foreground)
+
+    def transcript(self, max_lines: int = 30) -> str:
+        """What the terminals showed, with what was typed, and each shell prompt shown as '$ '."""
+        parts = []
+        for terminal in self.terminals:
+            try:
+                terminal.drain()
+            except Exception:  # a flood: what we have is enough to show
+                pass
+            shown = terminal.display()
+            if isinstance(terminal, Shell):
+                shown = terminal.prompt.sub(b"$ ", shown)
+            text = shown.decode("utf-8", "replace")
+            lines = [line.rstrip("\r") for line in text.split("\n")]
+            while lines and not lines[-1].strip():
+                lines.pop()
+            if len(lines) > max_lines:
+                lines = [f"... ({len(lines) - max_lines} earlier lines)"] + lines[-max_lines:]
+            parts.append("\n".join(re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "?", line) for line in lines))
+        return "\n".join(part for part in parts if part.strip())
+
+    # -- teardown -------------------------------------------------------------------------------
+
+    def teardown(self) -> None:
+        containment.kill_descendants()
+        for terminal in self.terminals:
+            terminal.close()
+        self.checkpoints.close()
+        containment.reap_children()
+        shutil.rmtree(self.workdir, ignore_errors=True)

@@ -1,0 +1,99 @@
+"""Running whole gradings as `make grade` runs them (python -m grader in a subprocess), and the
+known-wrong programs in grader/mutants/. Used by the self-tests and by grader/stress."""
+from __future__ import annotations
+
+import glob
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from dataclasses import dataclass
+from typing import Optional
+
+from grader.build import ROOT
+
+SOLUTIONS = os.path.join(ROOT, "solutions")
+
+
+@dataclass
+class Grade:
+    exit_status: int
+    stdout: str
+    tests: list[dict]
+    seconds: float
+
+    def check(self, lab: str, test: str) -> dict:
+        for entry in self.tests:
+            if entry["tags"] == [lab, test]:
+                return entry
+        raise AssertionError(f"no check {lab}::{test} in the results:\n{self.stdout}")
+
+    def lab_score(self, lab: str) -> tuple[int, int]:
+        mine = [t for t in self.tests if t["tags"][0] == lab]
+        return sum(t["score"] for t in mine), sum(t["max_score"] for t in mine)
+
+
+def grade(submission: str, labs: list[str], fallback: Optional[str] = None) -> Grade:
+    """Grades `submission` (all labs if `labs` is empty) and reads back its results.json."""
+    with tempfile.TemporaryDirectory() as scratch:
+        results = os.path.join(scratch, "results.json")
+        command = [sys.executable, "-m", "grader", "--submission", submission, "--results", results]
+        for lab in labs:
+            command += ["--lab", lab]
+        if fallback:
+            command += ["--fallback", fallback]
+        started = time.monotonic()
+        finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300,
+                                  stdin=subprocess.DEVNULL)
+        seconds = time.monotonic() - started
+        if not os.path.exists(results):
+            raise AssertionError(f"the grader wrote no results:\n{finished.stdout}\n{finished.stderr}")
+        with open(results, encoding="utf-8") as handle:
+            tests = json.load(handle)["tests"]
+    return Grade(finished.returncode, finished.stdout + finished.stderr, tests, seconds)
+
+
+@dataclass(frozen=True)
+class Mutant:
+    lab: str
+    name: str
+    folder: str
+    why: str
+    fails: tuple[str, ...]
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.lab}/{self.name}"
+
+    def grade(self) -> Grade:
+        """Grades this mutant's lab, taking the lab's other programs from solutions/."""
+        with tempfile.TemporaryDirectory() as tree:
+            os.symlink(self.folder, os.path.join(tree, self.lab))
+            return grade(tree, [self.lab], fallback=SOLUTIONS)
+
+    def missed(self, result: Grade) -> list[str]:
+        """The ways `result` fails to catch this mutant (empty: caught as intended)."""
+        problems = []
+        if result.exit_status != 1:
+            problems.append(f"the grading exited with {result.exit_status}, not 1")
+        for test in self.fails:
+            entry = result.check(self.lab, test)
+            if entry["status"] != "failed":
+                problems.append(f"{test} passed")
+            elif self.message not in entry["output"]:
+                problems.append(f"{test} failed without '{self.message}' in:\n{entry['output']}")
+        return problems
+
+
+def load_mutants() -> list[Mutant]:
+    mutants = []
+    for spec in sorted(glob.glob(os.path.join(ROOT, "grader", "mutants", "*", "*", "MUTANT.toml"))):
+        folder = os.path.dirname(spec)
+        with open(spec, "rb") as handle:
+            data = tomllib.load(handle)
+        mutants.append(Mutant(os.path.basename(os.path.dirname(folder)), os.path.basename(folder), folder,
+                              data["why"], tuple(data["fails"]), data.get("message", "")))
+    return mutants
