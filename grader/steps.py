@@ -39,12 +39,16 @@ class Steps:
             return "the program waits for ever: " + ", ".join(f"{p} {signals.describe(p)}" for p in job)
         return None
 
-    def reach(self, name: str, *give_ups: GiveUp, timeout: float = 10.0, pid: Optional[int] = None
-              ) -> Optional[Arrival]:
-        """The next arrival at `name`, or None (and the reason recorded) if it cannot come."""
+    def reach(self, name: str, *give_ups: GiveUp, timeout: float = 10.0, pid: Optional[int] = None,
+              outlives_command: bool = False) -> Optional[Arrival]:
+        """The next arrival at `name`, or None (and the reason recorded) if it cannot come.
+
+        `outlives_command`: the process that reaches it may still run after the shell prompts again
+        (an orphan), so the prompt is no reason to give up.
+        """
 
         def give_up() -> Optional[str]:
-            for reason in (self.prompted, *give_ups):
+            for reason in ((*give_ups,) if outlives_command else (self.prompted, *give_ups)):
                 why = reason()
                 if why:
                     return why

@@ -1,5 +1,5 @@
 /*
- * sigcatch.c -- lab 04, reference solution.
+ * sigcatch.c -- KNOWN-WRONG (mutant 'child-default-sigint'): the child resets SIGINT to its default action, so Ctrl-C kills it instead of being caught
  *
  * Usage: sigcatch        then press Ctrl-C once.
  *

@@ -1,5 +1,5 @@
 /*
- * sigcatch.c -- lab 04, reference solution.
+ * sigcatch.c -- KNOWN-WRONG (mutant 'child-own-group'): the child moves to a group of its own, so the terminal's Ctrl-C (sent to the foreground group) misses it
  *
  * Usage: sigcatch        then press Ctrl-C once.
  *

@@ -1,5 +1,5 @@
 /*
- * kill_group.c -- lab 04, reference solution.
+ * kill_group.c -- KNOWN-WRONG (mutant 'coordinator-not-ignoring'): the coordinator forgets that kill(0, sig) includes itself and dies of its own signal (and no member ignores it)
  *
  * Usage: kill_group [SIGNAL]      SIGNAL is a number, default 15 (SIGTERM); see parse_signal().
  *

@@ -1,5 +1,5 @@
 /*
- * kill_group.c -- lab 04, reference solution.
+ * kill_group.c -- KNOWN-WRONG (mutant 'group-in-child-only'): only the children call setpgid, so when the parent runs first the group does not exist yet as it signals it
  *
  * Usage: kill_group [SIGNAL]      SIGNAL is a number, default 15 (SIGTERM); see parse_signal().
  *

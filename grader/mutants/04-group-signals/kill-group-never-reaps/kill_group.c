@@ -1,5 +1,5 @@
 /*
- * kill_group.c -- lab 04, reference solution.
+ * kill_group.c -- KNOWN-WRONG (mutant 'kill-group-never-reaps'): never waits for its children: they stay zombies after they die
  *
  * Usage: kill_group [SIGNAL]      SIGNAL is a number, default 15 (SIGTERM); see parse_signal().
  *

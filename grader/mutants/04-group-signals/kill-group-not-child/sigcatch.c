@@ -1,5 +1,5 @@
 /*
- * sigcatch.c -- lab 04, reference solution.
+ * sigcatch.c -- KNOWN-WRONG (mutant 'kill-group-not-child'): sends the second SIGINT with kill(0, SIGINT): the whole group, the parent included, not the child alone
  *
  * Usage: sigcatch        then press Ctrl-C once.
  *

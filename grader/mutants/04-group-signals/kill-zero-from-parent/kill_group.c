@@ -1,5 +1,5 @@
 /*
- * kill_group.c -- lab 04, reference solution.
+ * kill_group.c -- KNOWN-WRONG (mutant 'kill-zero-from-parent'): the parent sends kill(0, sig), which signals its own group (itself), not the children's group
  *
  * Usage: kill_group [SIGNAL]      SIGNAL is a number, default 15 (SIGTERM); see parse_signal().
  *

@@ -1,5 +1,5 @@
 /*
- * kill_group.c -- lab 04, reference solution.
+ * kill_group.c -- KNOWN-WRONG (mutant 'reaped-prints-group'): waits for (and reports) the group's number instead of each child's PID
  *
  * Usage: kill_group [SIGNAL]      SIGNAL is a number, default 15 (SIGTERM); see parse_signal().
  *

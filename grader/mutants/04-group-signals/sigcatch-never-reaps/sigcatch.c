@@ -1,5 +1,5 @@
 /*
- * sigcatch.c -- lab 04, reference solution.
+ * sigcatch.c -- KNOWN-WRONG (mutant 'sigcatch-never-reaps'): never calls waitpid: the child that exited stays a zombie
  *
  * Usage: sigcatch        then press Ctrl-C once.
  *

@@ -1,5 +1,5 @@
 /*
- * hangup_pair.c -- lab 08, reference solution.
+ * hangup_pair.c -- KNOWN-WRONG (mutant 'handler-swallows-sighup'): the child's handler logs SIGHUP and returns, so the process that should die of the hangup lives on
  *
  * Usage: hangup_pair LOGFILE      then close the terminal (its window, or the grader's pty).
  *

@@ -1,5 +1,5 @@
 /*
- * orphan_group.c -- lab 08, reference solution.
+ * orphan_group.c -- KNOWN-WRONG (mutant 'handlers-nest'): the handlers' sa_mask is empty: with both signals pending the SIGCONT handler runs nested first, so the log shows SIGCONT before SIGHUP
  *
  * Usage: orphan_group LOGFILE
  *

@@ -1,5 +1,5 @@
 /*
- * hangup_pair.c -- lab 08, reference solution.
+ * hangup_pair.c -- KNOWN-WRONG (mutant 'hangup-stdio-log-in-handler'): the SIGHUP handler logs with fprintf: the line sits in a stdio buffer and is lost when the process dies of the signal
  *
  * Usage: hangup_pair LOGFILE      then close the terminal (its window, or the grader's pty).
  *

@@ -1,5 +1,5 @@
 /*
- * orphan_group.c -- lab 08, reference solution.
+ * orphan_group.c -- KNOWN-WRONG (mutant 'no-sighup-handler'): the child does not handle SIGHUP, so the SIGHUP that comes with the orphaning kills it
  *
  * Usage: orphan_group LOGFILE
  *

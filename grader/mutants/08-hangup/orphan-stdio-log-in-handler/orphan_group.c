@@ -1,5 +1,5 @@
 /*
- * orphan_group.c -- lab 08, reference solution.
+ * orphan_group.c -- KNOWN-WRONG (mutant 'orphan-stdio-log-in-handler'): the handlers log with fprintf: the lines stay in a stdio buffer instead of reaching the file when the signal is handled
  *
  * Usage: orphan_group LOGFILE
  *

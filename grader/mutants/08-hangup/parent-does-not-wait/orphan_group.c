@@ -1,5 +1,5 @@
 /*
- * orphan_group.c -- lab 08, reference solution.
+ * orphan_group.c -- KNOWN-WRONG (mutant 'parent-does-not-wait'): the parent exits without waiting for its child to stop: the group is orphaned with no stopped member, so no SIGHUP/SIGCONT comes and the child stays stopped
  *
  * Usage: orphan_group LOGFILE
  *

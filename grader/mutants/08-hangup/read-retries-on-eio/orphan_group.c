@@ -1,5 +1,5 @@
 /*
- * orphan_group.c -- lab 08, reference solution.
+ * orphan_group.c -- KNOWN-WRONG (mutant 'read-retries-on-eio'): retries the terminal read while it fails, so an orphaned group's EIO turns into an endless loop
  *
  * Usage: orphan_group LOGFILE
  *

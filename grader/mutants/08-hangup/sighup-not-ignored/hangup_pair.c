@@ -1,5 +1,5 @@
 /*
- * hangup_pair.c -- lab 08, reference solution.
+ * hangup_pair.c -- KNOWN-WRONG (mutant 'sighup-not-ignored'): the parent never ignores SIGHUP, so the hangup kills it like its child
  *
  * Usage: hangup_pair LOGFILE      then close the terminal (its window, or the grader's pty).
  *

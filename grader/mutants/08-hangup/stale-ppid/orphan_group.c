@@ -1,5 +1,5 @@
 /*
- * orphan_group.c -- lab 08, reference solution.
+ * orphan_group.c -- KNOWN-WRONG (mutant 'stale-ppid'): logs the parent PID saved before the stop instead of asking the kernel again, so the adoption is never seen
  *
  * Usage: orphan_group LOGFILE
  *
