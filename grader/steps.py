@@ -34,8 +34,11 @@ class Steps:
 
     def job_asleep(self) -> Optional[str]:
         """A reason to give up: every process of the job waits for another of them, for ever."""
-        job = [s.pid for s in procfs.descendants(self.shell.pid)]
-        if job and signals.asleep_for_good(job):
+        found = procfs.descendants(self.shell.pid)
+        job = [s.pid for s in found]
+        # While the shell's own child has ended, the shell is about to reap it and prompt: not stuck.
+        living = [s for s in found if s.ppid == self.shell.pid and s.state not in ("Z", "X")]
+        if living and signals.asleep_for_good(job):
             return "the program waits for ever: " + ", ".join(f"{p} {signals.describe(p)}" for p in job)
         return None
 
@@ -58,7 +61,7 @@ class Steps:
             return self.grading.checkpoints.wait(name, timeout=timeout, pid=pid, give_up=give_up)
         except CheckpointNeverReached as error:
             self.missing.setdefault(name, str(error))
-            if "had already ended" not in str(error):
+            if "had already ended" not in str(error) and "ended first" not in str(error):
                 self.stuck = self.stuck or str(error)
             return None
 
