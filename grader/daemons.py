@@ -53,14 +53,6 @@ def reap(pid: int) -> Optional[int]:
     return status if got == pid else None
 
 
-def describe_status(status: int) -> str:
-    if os.WIFEXITED(status):
-        return f"exit status {os.WEXITSTATUS(status)}"
-    if os.WIFSIGNALED(status):
-        return f"killed by {signal.Signals(os.WTERMSIG(status)).name}"
-    return f"wait status {status}"
-
-
 def signal_name(signum: int) -> str:
     try:
         return signal.Signals(signum).name

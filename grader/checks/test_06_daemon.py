@@ -21,7 +21,8 @@ import pytest
 from grader import procfs
 from grader.check import CheckFailed, Grading, check, deadline
 from grader.checkpoints import Arrival, CheckpointNeverReached
-from grader.daemons import GLIBC_RESERVED, alive, command_and_its_processes_gone, describe_status, read_text, reap, signals_in, wait_for
+from grader.daemons import GLIBC_RESERVED, alive, command_and_its_processes_gone, read_text, reap, signals_in, wait_for
+from grader.signals import describe_status
 from grader.terminal import Command, Shell, TerminalTimeout
 
 LAB = "06-daemon"

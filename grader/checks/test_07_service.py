@@ -30,7 +30,7 @@ import pytest
 from grader import procfs
 from grader.check import CheckFailed, Grading, check, deadline
 from grader.checkpoints import Arrival, CheckpointNeverReached
-from grader.daemons import alive, command_and_its_processes_gone, describe_status
+from grader.daemons import alive, command_and_its_processes_gone
 from grader.servicemanager import Notification, NotifySocket, systemd_verify, unit_problems
 from grader.terminal import Command, Shell, TerminalTimeout
 
