@@ -109,6 +109,15 @@ def show(grading: Grading, shell: Shell, command: str, last: str, background: bo
     else:
         shown.arrival = arrival
         shown.foreground = shell.foreground_group()
+        if "|" in command:
+            # bash forks every member of a pipeline and each then execs its program; on a loaded
+            # machine the other member may not have exec'd yet. Its group is already right, but the
+            # checks name members by what they run, so wait (this one is held) until both do.
+            try:
+                shell.wait_until(lambda: all(c.comm != "bash" for c in children(shell.pid)), PATIENCE,
+                                 "the pipeline's other command to start")
+            except TerminalTimeout:
+                pass  # require_one_group says what the shell's children were
         shown.members = children(shell.pid)
         arrival.release()
     try:
