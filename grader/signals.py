@@ -158,7 +158,9 @@ def asleep_for_good(pids: Iterable[int]) -> bool:
     """
     pids = list(pids)
     first = _quiet(pids)
-    return first is not None and _quiet(pids) == first
+    if first is None or all(entry == ("ended",) for entry in first.values()):
+        return False  # nothing is left to wait: the program ended (between the caller's look and ours)
+    return _quiet(pids) == first
 
 
 def children(pid: int) -> list[procfs.Stat]:
