@@ -125,6 +125,9 @@ def build_labs(
         text = output.decode("utf-8", "replace").replace(staged, program.source or staged)
         program.compiler_output = text.strip()
         program.built = process.returncode == 0 and os.path.isfile(program.binary)
-    for directory, _, _ in os.walk(out_dir):
-        os.chmod(directory, 0o755)  # lab programs may run as an unprivileged user
+    # Lab programs may run as another, unprivileged user: it may run the binaries, but not list these
+    # folders nor read the staged sources (in a class batch, another student's grading runs alongside).
+    os.chmod(out_dir, 0o711)
+    for directory, _, _ in os.walk(os.path.join(out_dir, "bin")):
+        os.chmod(directory, 0o711)
     return builds

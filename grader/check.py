@@ -11,6 +11,7 @@ import re
 import shutil
 import signal
 import tempfile
+from collections import Counter
 from contextlib import contextmanager
 from typing import Callable, Iterator, Optional, Sequence
 
@@ -36,7 +37,7 @@ def deadline(seconds: float) -> Iterator[None]:
     """Interrupts whatever runs inside after `seconds`, with CheckTimedOut."""
 
     def expire(signum: int, frame: object) -> None:
-        raise CheckTimedOut(f"the check did not finish within its {seconds:g} s limit")
+        raise CheckTimedOut(f"the check did not finish within its {seconds:g} s limit; {activity()}")
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -45,6 +46,21 @@ def deadline(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def activity() -> str:
+    """What the lab's processes were doing when a check ran out of time (a loop that never ends,
+    a fork bomb and a program waiting for ever look different here)."""
+    processes = [s for s in procfs.descendants(os.getpid()) if s.state != "Z"]
+    if not processes:
+        return "no process of the lab was left at that moment"
+    names = Counter(s.comm for s in processes)
+    listed = ", ".join(f"{name} x{count}" if count > 1 else name for name, count in names.most_common(4))
+    if len(names) > 4:
+        listed += ", ..."
+    running = sum(s.state == "R" for s in processes)
+    doing = f"{running} of them running on the CPU" if running else "all of them waiting"
+    return f"at that moment the lab had {len(processes)} process(es) ({listed}), {doing}"
 
 
 class CheckFailed(AssertionError):
@@ -65,9 +81,8 @@ class Grading:
         self.lab = lab
         self.run_as = run_as
         self.limits = limits
-        self.workdir = tempfile.mkdtemp(prefix=f"procgroup-{lab.lab[:2]}-")
-        os.chmod(self.workdir, 0o755)
-        run_as.give(self.workdir)
+        self.workdir = tempfile.mkdtemp(prefix=f"procgroup-{lab.lab[:2]}-")  # mode 0700
+        run_as.give(self.workdir)  # the lab programs' own, and no other grading's programs can look in
         self.checkpoints = CheckpointServer(self.workdir)
         self.terminals: list[Terminal] = []
 

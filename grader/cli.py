@@ -8,12 +8,14 @@ import argparse
 import glob
 import io
 import os
+import signal
 import sys
 from contextlib import redirect_stdout
 from typing import Optional
 
 import pytest
 
+from grader import containment
 from grader import report as reporting
 from grader.build import ROOT
 
@@ -74,6 +76,12 @@ class Collector:
             self.problems.append(f"The grader could not load {report.nodeid}:\n{report.longreprtext}")
 
 
+def stop_grading(signum: int, frame: object) -> None:
+    """SIGTERM (a batch's time limit, say): take every lab program down with the grader."""
+    containment.kill_descendants()
+    os._exit(128 + signum)
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="grader", description="Grade procgroup labs.")
     parser.add_argument("--lab", action="append", default=[],
@@ -98,8 +106,10 @@ def main(argv: Optional[list[str]] = None) -> int:
                    "--submission", os.path.abspath(args.submission)]
     if args.fallback:
         pytest_args += ["--fallback", os.path.abspath(args.fallback)]
+    signal.signal(signal.SIGTERM, stop_grading)
     with redirect_stdout(io.StringIO()):
         code = pytest.main(pytest_args, plugins=[collector])
+    containment.kill_descendants()  # the results are written only once no lab program is left
     outcomes = list(collector.outcomes.values())
     problems = list(collector.problems)
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and not problems:

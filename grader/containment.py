@@ -3,9 +3,12 @@
 - The grader makes itself a child subreaper, so every process a check starts, daemons and orphans
   included, stays below the grader in the process tree, where teardown can find, kill and reap it.
 - What the grader starts gets signal dispositions and mask reset (SIG_IGN survives exec, and Python
-  ignores SIGPIPE), a CPU-time, memory and process-count limit, no core files, and, when the grader
-  runs as root, an unprivileged user ID of its own: root ignores RLIMIT_NPROC, and a root
-  kill(-1, SIGKILL) would take the grader down with it.
+  ignores SIGPIPE), limits on CPU time, memory, processes, file size and open files, no core files,
+  and, when the grader runs as root, an unprivileged user ID of its own: root ignores RLIMIT_NPROC,
+  and a root kill(-1, SIGKILL) would take the grader down with it. That user cannot signal the
+  grader, read the project's folder (solutions/, the grader) or write where results go.
+- Without root there is no second user: the limits still apply, but a lab program could signal the
+  grader, read and write what the grader's user can. docs/instructor-guide.md says what that means.
 """
 from __future__ import annotations
 
@@ -13,7 +16,9 @@ import ctypes
 import os
 import pwd
 import resource
+import shutil
 import signal
+import tempfile
 import time
 from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
@@ -42,6 +47,8 @@ class Limits:
     cpu_seconds: int = 20
     memory_bytes: int = 1 << 30
     extra_processes: int = 200  # on top of what the user already runs
+    file_bytes: int = 64 << 20  # no lab writes more than a few kilobytes to a file
+    open_files: int = 1024
 
 
 # Well above every range that accounts come from (Debian's ranges end at 65535; systemd's dynamic users
@@ -93,10 +100,53 @@ class RunAs:
                 return cls(uid, uid)
         raise RuntimeError("no free user ID to run the lab programs as")
 
+    @property
+    def is_private(self) -> bool:
+        """A user ID of this grading's own, which nothing else on the machine uses."""
+        return self.uid >= FIRST_PRIVATE_UID
+
     def give(self, path: str) -> None:
         """Makes a file or folder the grader created usable by the lab programs."""
         if not self.is_grader:
             os.chown(path, self.uid, self.gid)
+
+
+def shut_out_others(folder: str) -> None:
+    """Removes other users' access to `folder` (chmod o-rwx), as the grader does to the project's
+    folder when it runs as root: lab programs then run as another user, which must not read
+    solutions/ or the grader, nor change them."""
+    mode = os.stat(folder).st_mode
+    if mode & 0o007:
+        os.chmod(folder, mode & 0o7770)
+
+
+TEMPORARY_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def remove_files_of(run_as: RunAs) -> list[str]:
+    """Deletes what a private user left at the top of the shared temporary folders (a lab program
+    may write outside its own folder; nothing else can own files there). Returns what it deleted."""
+    if not run_as.is_private:
+        return []
+    removed = []
+    for folder in dict.fromkeys((*TEMPORARY_FOLDERS, tempfile.gettempdir())):
+        try:
+            entries = os.listdir(folder)
+        except OSError:
+            continue
+        for name in entries:
+            path = os.path.join(folder, name)
+            try:
+                if os.lstat(path).st_uid != run_as.uid:
+                    continue
+                if os.path.isdir(path) and not os.path.islink(path):
+                    shutil.rmtree(path)
+                else:
+                    os.unlink(path)
+                removed.append(path)
+            except OSError:
+                continue
+    return removed
 
 
 def processes_of(uid: int) -> int:
@@ -129,6 +179,8 @@ def child_setup(run_as: RunAs, limits: Limits, blocked: Sequence[int] = ()) -> C
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
         if not run_as.is_grader:
             try:
                 os.chown(os.ttyname(0), run_as.uid, -1)  # the pty slave, so the programs may reopen it

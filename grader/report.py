@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from dataclasses import dataclass
 from typing import Iterable, Optional
@@ -98,7 +99,14 @@ def gradescope(outcomes: list[Outcome], problems: Iterable[str] = ()) -> dict[st
     return result
 
 
+def write_atomically(path: str, text: str) -> None:
+    """Writes a whole file or nothing, and replaces whatever was at `path` (a symbolic link
+    included) instead of writing through it."""
+    temporary = f"{path}.{os.getpid()}.tmp"
+    with open(temporary, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(temporary, path)
+
+
 def write_gradescope(path: str, outcomes: list[Outcome], problems: Iterable[str] = ()) -> None:
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(gradescope(outcomes, problems), handle, indent=2)
-        handle.write("\n")
+    write_atomically(path, json.dumps(gradescope(outcomes, problems), indent=2) + "\n")

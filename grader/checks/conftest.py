@@ -30,6 +30,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "check(points, hint, timeout): a graded check")
     containment.become_subreaper()
+    run_as = config.stash[RUN_AS] = containment.RunAs.choose()
+    if not run_as.is_grader:
+        containment.shut_out_others(ROOT)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -50,18 +53,24 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    containment.kill_descendants()
     out_dir = config.stash.get(BUILD_DIR, None)
     if out_dir:
         shutil.rmtree(out_dir, ignore_errors=True)
+    run_as = config.stash.get(RUN_AS, None)
+    if run_as is not None:
+        containment.remove_files_of(run_as)
 
 
 BUILD_DIR = pytest.StashKey[str]()
 BUILDS = pytest.StashKey[dict]()
+RUN_AS = pytest.StashKey[containment.RunAs]()
 
 
 @pytest.fixture(scope="session")
-def run_as() -> containment.RunAs:
-    return containment.RunAs.choose()
+def run_as(request: pytest.FixtureRequest) -> containment.RunAs:
+    """Who the lab programs run as: chosen once per grading (see grader/containment.py)."""
+    return request.config.stash[RUN_AS]
 
 
 @pytest.fixture(scope="module")
