@@ -11,6 +11,7 @@ import os
 import re
 import secrets
 import select
+import signal
 import time
 from dataclasses import dataclass
 from typing import Callable, Mapping, Optional, Sequence
@@ -213,14 +214,31 @@ class Shell(Terminal):
         return self.wait_prompt(start, command, timeout)
 
     def ended_since(self, start: int) -> Optional[str]:
-        """A reason to stop waiting for a program typed at `start`: the shell prompted again."""
+        """A reason to stop waiting for a program typed at `start`: the shell prompted again, or
+        the shell itself is gone (killed, say, by a program's kill(-1, SIGKILL))."""
         self.drain()
         if self.prompt.search(self.transcript, start):
             return "the program had already ended"
-        return None
+        return self.shell_gone()
+
+    def shell_gone(self) -> Optional[str]:
+        """Why the shell can prompt no more (it ended, or its terminal closed), or None."""
+        if self.child.isalive() and not self.eof:
+            return None
+        killed = self.child.signalstatus
+        how = f", killed by {signal.Signals(killed).name}" if killed else ""
+        return f"the shell itself had ended{how}"
 
     def wait_prompt(self, start: int, command: str = "", timeout: float = 5.0) -> "Command":
-        found = self.expect(self.prompt, timeout, start)
+        try:
+            found = self.expect(self.prompt, timeout, start)
+        except TerminalTimeout:
+            typed = f"'{command}'" if command else "the command"
+            gone = self.shell_gone()
+            if gone:
+                raise TerminalTimeout(f"the shell never prompted again after {typed}: {gone}") from None
+            raise TerminalTimeout(f"the shell did not prompt again within {timeout:g} s after {typed}: "
+                                  "it was still running") from None
         return Command(command, self.since(start)[: found.start - start], int(found.groups[1]))
 
 
