@@ -34,7 +34,7 @@ def run_demo(grading: Grading) -> DemoRun:
     start = shell.type_line("pgid_demo")
 
     def ended() -> Optional[str]:
-        return shell.ended_since(start)
+        return shell.ended_since(start) or shell.shell_gone()
 
     foreground = None
     try:
