@@ -4,8 +4,10 @@
 #   make grade                grade your labs/ tree          LAB=NN   only one lab
 #                             SUBMISSION=DIR  grade DIR (laid out like labs/)
 #                             RESULTS=FILE    also write Gradescope's results.json to FILE
-#   make grade-class SUBMISSIONS=DIR [OUT=DIR] [LAB=NN]
-#                             grade one folder per student: OUT/gradebook.csv and OUT/feedback/
+#   make grade-class SUBMISSIONS=DIR [OUT=DIR] [LAB=NN] [JOBS=N]
+#                             grade a class (a folder, .tar.gz or .zip per student), JOBS at once
+#                             (default: one per core): OUT/gradebook.csv, summary.txt, feedback/;
+#                             run it again after an interruption to grade only what is left
 #   make test                 the project's own test suite (what CI runs)
 #   make tree [PID=N]         draw a session as session -> groups -> processes
 #   make handout              build/procgroup-labs.tar.gz: the tree for students, without solutions
@@ -46,9 +48,9 @@ grade:
 		$(if $(RESULTS),--results '$(RESULTS)')
 
 grade-class:
-	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade-class SUBMISSIONS=DIR [OUT=DIR] [LAB=NN]" >&2; exit 2; }
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade-class SUBMISSIONS=DIR [OUT=DIR] [LAB=NN] [JOBS=N]" >&2; exit 2; }
 	@py=$$($(FIND_PYTHON)) && exec $$py -m grader.batch '$(SUBMISSIONS)' '$(or $(OUT),build/class)' \
-		$(if $(LAB),--lab '$(LAB)')
+		$(foreach lab,$(LAB),--lab '$(lab)') $(if $(JOBS),--jobs '$(JOBS)')
 
 test:
 	@py=$$($(FIND_PYTHON)) && exec $$py -m pytest grader/selftest -p no:cacheprovider -q -ra

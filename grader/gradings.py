@@ -37,8 +37,12 @@ class Grade:
         return sum(t["score"] for t in mine), sum(t["max_score"] for t in mine)
 
 
+class GradingFailed(Exception):
+    """The grader ran past its time limit, or ended without writing results."""
+
+
 def grade(submission: str, labs: list[str], fallback: Optional[str] = None,
-          results_copy: Optional[str] = None) -> Grade:
+          results_copy: Optional[str] = None, timeout: float = 300.0) -> Grade:
     """Grades `submission` (all labs if `labs` is empty) and reads back its results.json (a copy of
     which goes to `results_copy`, if given)."""
     with tempfile.TemporaryDirectory() as scratch:
@@ -49,16 +53,43 @@ def grade(submission: str, labs: list[str], fallback: Optional[str] = None,
         if fallback:
             command += ["--fallback", fallback]
         started = time.monotonic()
-        finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300,
-                                  stdin=subprocess.DEVNULL)
+        output = run_grader(command, timeout)
         seconds = time.monotonic() - started
         if not os.path.exists(results):
-            raise AssertionError(f"the grader wrote no results:\n{finished.stdout}\n{finished.stderr}")
+            raise GradingFailed(f"the grader wrote no results:\n{output}")
         with open(results, encoding="utf-8") as handle:
             tests = json.load(handle)["tests"]
         if results_copy:
             shutil.copyfile(results, results_copy)
-    return Grade(finished.returncode, finished.stdout + finished.stderr, tests, seconds)
+    return Grade(output.returncode, output.text, tests, seconds)
+
+
+@dataclass
+class GraderOutput:
+    returncode: int
+    text: str  # stdout, then stderr
+
+
+def run_grader(command: list[str], timeout: float) -> GraderOutput:
+    """Runs `python -m grader`; past `timeout` s it gets SIGTERM, on which it kills every lab program
+    before it exits (SIGKILL would leave them to us), and SIGKILL only if that does not end it."""
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               stdin=subprocess.DEVNULL)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.terminate()
+        try:
+            process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+        raise GradingFailed(f"the grading took longer than {timeout:g} s and was stopped") from None
+    except BaseException:  # interrupted: take the grading down with us
+        process.terminate()
+        process.wait()
+        raise
+    return GraderOutput(process.returncode, stdout + stderr)
 
 
 class MutantDoesNotApply(Exception):
