@@ -4,6 +4,10 @@
 #   make grade                grade your labs/ tree          LAB=NN   only one lab
 #                             SUBMISSION=DIR  grade DIR (laid out like labs/)
 #                             RESULTS=FILE    also write Gradescope's results.json to FILE
+#                             VISIBILITY=V    with RESULTS: visible, hidden, after_due_date or after_published
+#                             PRAIRIELEARN=FILE  also write PrairieLearn's external-grader results.json
+#                             JUNIT=FILE      also write JUnit XML (a testcase per check) for CI
+#                             AUTOLAB=1       end with Autolab's score line (exit 0 once graded)
 #   make grade-class SUBMISSIONS=DIR [OUT=DIR] [LAB=NN]
 #                             grade one folder per student: OUT/gradebook.csv and OUT/feedback/
 #   make test                 the project's own test suite (what CI runs)
@@ -43,6 +47,10 @@ grade:
 	@py=$$($(FIND_PYTHON)) && exec $$py -m grader \
 		$(if $(LAB),--lab '$(LAB)') \
 		$(if $(SUBMISSION),--submission '$(SUBMISSION)') \
+		$(if $(VISIBILITY),--visibility '$(VISIBILITY)') \
+		$(if $(PRAIRIELEARN),--prairielearn '$(PRAIRIELEARN)') \
+		$(if $(JUNIT),--junit '$(JUNIT)') \
+		$(if $(AUTOLAB),--autolab) \
 		$(if $(RESULTS),--results '$(RESULTS)')
 
 grade-class:
