@@ -13,6 +13,9 @@
 #   make test                 the project's own test suite (what CI runs)
 #   make tree [PID=N]         draw a session as session -> groups -> processes
 #   make handout              build/procgroup-labs.tar.gz: the tree for students, without solutions
+#   make autograder           build/autograder.zip for Gradescope (docs/platforms.md)
+#                             LAB=NN  only these labs   VISIBILITY=V  when students see results
+#                             ZIP=FILE  write it elsewhere
 #   make deps                 find (or, as root, install) a Python with pytest and pexpect
 #   make clean                remove build/
 
@@ -70,6 +73,14 @@ handout:
 		README.md Makefile labs grader docs ':!grader/mutants' ':!grader/selftest' ':!grader/stress' \
 		':!docs/instructor-guide.md'
 	@echo "build/procgroup-labs.tar.gz: labs/, the grader and the docs, without solutions or mutants"
+
+# Gradescope's autograder zip: setup.sh, run_autograder and autograder.conf at its root, then what the
+# grader needs (the Makefile, labs/, grader/), without solutions/ and the grader's own tests.
+.PHONY: autograder
+autograder:
+	@py=$$($(FIND_PYTHON)) && exec $$py -m grader.gradescope_zip '$(or $(ZIP),build/autograder.zip)' \
+		$(if $(LAB),--lab '$(LAB)') \
+		$(if $(VISIBILITY),--visibility '$(VISIBILITY)')
 
 clean:
 	rm -rf build

@@ -1,6 +1,6 @@
-"""Grading-platform outputs: Gradescope's and PrairieLearn's results.json, Autolab's score line (the last
-line of the output) and JUnit XML, from one grading. Gradings are restricted to labs 01 and 02, with lab
-01 solved and lab 02 the starter."""
+"""Grading-platform outputs: Gradescope's autograder zip, run locally against Gradescope's folder layout
+in a temporary root (/autograder/source, submission, results); PrairieLearn's results.json, Autolab's
+score line (the last line of the output) and JUnit XML. Gradings are restricted to labs 01 and 02, with lab 01 solved and lab 02 the starter."""
 from __future__ import annotations
 
 import importlib
@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+import zipfile
 from pathlib import Path
 from typing import Optional
 
@@ -46,6 +47,13 @@ def submission(tree: Path, flat: bool) -> Path:
         for path in paths:
             shutil.copy(path, folder)
     return tree
+
+
+def unpack(archive_path: Path, dest: Path) -> None:
+    """Unzips with each file's mode, as Gradescope unpacks the autograder into /autograder/source."""
+    with zipfile.ZipFile(archive_path) as archive:
+        for info in archive.infolist():
+            os.chmod(archive.extract(info, dest), (info.external_attr >> 16) & 0o777)
 
 
 def lab_scores(tests: list[dict]) -> dict[str, list[int]]:
@@ -179,3 +187,55 @@ def test_make_grade_writes_junit(every_format: tuple[subprocess.CompletedProcess
     failures = root.findall("testsuite/testcase/failure")
     assert [f.text for f in failures] == [t["output"] for t in failed]
     assert all(f.get("message") for f in failures)
+
+
+# Gradescope: the autograder zip, unpacked and run as Gradescope runs it
+
+@pytest.fixture(scope="module")
+def autograder_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("zip") / "autograder.zip"
+    finished = run(["make", "-s", "autograder", f"ZIP={path}", f"LAB={LABS}", "VISIBILITY=after_due_date"])
+    assert finished.returncode == 0, finished.stdout
+    return path
+
+
+def test_autograder_zip_contents(autograder_zip: Path) -> None:
+    with zipfile.ZipFile(autograder_zip) as archive:
+        names = set(archive.namelist())
+        modes = {info.filename: (info.external_attr >> 16) & 0o777 for info in archive.infolist()}
+        config = archive.read("autograder.conf").decode()
+        setup = archive.read("setup.sh").decode()
+    assert {"setup.sh", "run_autograder", "autograder.conf", "Makefile", "grader/cli.py", "grader/find-python",
+            "labs/common/checkpoint.c", "labs/01-process-groups/pgid_demo.c"} <= names
+    assert not [name for name in names if name.startswith(("solutions/", "grader/mutants/", "grader/selftest/",
+                                                            "grader/stress", "docs/"))]
+    assert modes["run_autograder"] & 0o111 and modes["setup.sh"] & 0o111
+    assert 'LABS="01-process-groups 02-sessions"' in config.splitlines()
+    assert "VISIBILITY=after_due_date" in config.splitlines()
+    for package in ("build-essential", "make", "python3-pytest", "python3-pexpect"):
+        assert package in setup.split()
+
+
+def test_autograder_zip_refuses_unknown_labs(tmp_path: Path) -> None:
+    finished = run(["make", "-s", "autograder", f"ZIP={tmp_path / 'a.zip'}", "LAB=42"])
+    assert finished.returncode != 0 and "no lab '42'" in finished.stdout and "Traceback" not in finished.stdout
+    assert not (tmp_path / "a.zip").exists()
+
+
+def test_gradescope_runs_the_autograder(autograder_zip: Path, tmp_path: Path) -> None:
+    root = tmp_path / "autograder"
+    unpack(autograder_zip, root / "source")
+    setup = run(["sh", "-n", str(root / "source" / "setup.sh")])  # a valid script; its apt-get is not run here
+    assert setup.returncode == 0, setup.stdout
+    shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")  # as Gradescope installs it
+    submission(root / "submission", flat=False)
+    finished = run([str(root / "run_autograder")], env={"AUTOGRADER_ROOT": str(root)}, cwd=str(root))
+    assert finished.returncode == 0, finished.stdout
+    data = json.loads((root / "results" / "results.json").read_text())
+    check_mixed_grade(data["tests"])
+    assert data["visibility"] == "after_due_date"
+    assert data["score"] == sum(t["score"] for t in data["tests"])
+    for test in data["tests"]:
+        assert {"name", "score", "max_score", "status", "output"} <= set(test)
+        assert test["visibility"] == "after_due_date"
+        assert test["status"] == ("passed" if test["score"] == test["max_score"] else "failed")
