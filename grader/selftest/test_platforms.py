@@ -1,6 +1,7 @@
-"""Grading-platform outputs: Gradescope's autograder zip, run locally against Gradescope's folder layout
-in a temporary root (/autograder/source, submission, results); PrairieLearn's results.json, Autolab's
-score line (the last line of the output) and JUnit XML. Gradings are restricted to labs 01 and 02, with lab 01 solved and lab 02 the starter."""
+"""Grading-platform outputs. Each platform is run locally against its own folder layout in a temporary
+root: Gradescope's autograder zip (/autograder/source, submission, results), PrairieLearn's external grader
+(/grade/serverFilesCourse, student, results), Autolab's score line (the last line of the output) and JUnit
+XML. Gradings are restricted to labs 01 and 02, with lab 01 solved and lab 02 the starter."""
 from __future__ import annotations
 
 import importlib
@@ -239,3 +240,24 @@ def test_gradescope_runs_the_autograder(autograder_zip: Path, tmp_path: Path) ->
         assert {"name", "score", "max_score", "status", "output"} <= set(test)
         assert test["visibility"] == "after_due_date"
         assert test["status"] == ("passed" if test["score"] == test["max_score"] else "failed")
+
+
+# PrairieLearn: the external grader's /grade layout, the project in serverFilesCourse
+
+def test_prairielearn_runs_the_external_grader(autograder_zip: Path, tmp_path: Path) -> None:
+    grade = tmp_path / "grade"
+    project = grade / "serverFilesCourse" / "procgroup"
+    unpack(autograder_zip, project)
+    (grade / "data").mkdir()
+    (grade / "data" / "data.json").write_text(json.dumps({"params": {}, "submitted_answers": {}}))
+    submission(grade / "student", flat=True)  # a file-upload element submits the files flat
+    finished = run([str(project / "grader" / "prairielearn" / "run"), "01", "02"],
+                   env={"PRAIRIELEARN_ROOT": str(grade)}, cwd=str(grade))
+    assert finished.returncode == 0, finished.stdout
+    data = json.loads((grade / "results" / "results.json").read_text())
+    assert data["gradable"] is True and 0 < data["score"] < 1
+    assert data["message"] == finished.stdout.rstrip().split("\n")[-1]  # "Score: X/Y"
+    tests = [{"tags": [t["name"].split(":")[0]], "score": t["points"], "max_score": t["max_points"]}
+             for t in data["tests"]]
+    check_mixed_grade(tests)
+    assert data["score"] == pytest.approx(sum(t["score"] for t in tests) / sum(t["max_score"] for t in tests))
