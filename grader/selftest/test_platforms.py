@@ -1,15 +1,18 @@
 """Grading-platform outputs. Each platform is run locally against its own folder layout in a temporary
 root: Gradescope's autograder zip (/autograder/source, submission, results), PrairieLearn's external grader
-(/grade/serverFilesCourse, student, results), Autolab's score line (the last line of the output) and JUnit
-XML. Gradings are restricted to labs 01 and 02, with lab 01 solved and lab 02 the starter."""
+(/grade/serverFilesCourse, student, results), Autolab's autograde-Makefile (autograde.tar, handin.tar, the
+score line last), and JUnit XML. Gradings are restricted to labs 01 and 02, with lab 01 solved and lab 02
+the starter."""
 from __future__ import annotations
 
 import importlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
@@ -35,8 +38,10 @@ OUTCOMES = [
 
 
 def run(command: list[str], env: Optional[dict[str, str]] = None, cwd: str = ROOT) -> subprocess.CompletedProcess:
-    """Runs a command as a platform would: no terminal, stdout and stderr in one stream."""
-    return subprocess.run(command, cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
+    """Runs a command as a platform would: no terminal, stdout and stderr in one stream, and not as a
+    sub-make of `make test` (a sub-make would print "Leaving directory" after Autolab's score line)."""
+    clean = {name: value for name, value in os.environ.items() if name not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    return subprocess.run(command, cwd=cwd, env={**clean, **(env or {})}, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, timeout=300, stdin=subprocess.DEVNULL)
 
 
@@ -261,3 +266,25 @@ def test_prairielearn_runs_the_external_grader(autograder_zip: Path, tmp_path: P
              for t in data["tests"]]
     check_mixed_grade(tests)
     assert data["score"] == pytest.approx(sum(t["score"] for t in tests) / sum(t["max_score"] for t in tests))
+
+
+# Autolab: autograde-Makefile (as Makefile), autograde.tar and the student's handin.tar in one folder
+
+def test_autolab_runs_the_autograde_makefile(autograder_zip: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "autolab"
+    folder.mkdir()
+    unpack(autograder_zip, tmp_path / "procgroup")
+    with tarfile.open(folder / "autograde.tar", "w") as archive:
+        archive.add(tmp_path / "procgroup", arcname="procgroup")
+    handin = submission(tmp_path / "handin", flat=True)
+    with tarfile.open(folder / "handin.tar", "w") as archive:
+        for path in sorted(handin.iterdir()):
+            archive.add(path, arcname=path.name)
+    shutil.copy(os.path.join(ROOT, "grader", "autolab", "autograde-Makefile"), folder / "Makefile")
+    finished = run(["make", f"LAB={LABS}"], cwd=str(folder))
+    assert finished.returncode == 0, finished.stdout
+    tables = {lab: [int(earned), int(possible)]
+              for lab, earned, possible in re.findall(r"^(\S+)  \((\d+)/(\d+)\)$", finished.stdout, re.MULTILINE)}
+    check_mixed_grade([{"tags": [lab], "score": e, "max_score": p} for lab, (e, p) in tables.items()])
+    autoresult = json.loads(finished.stdout.rstrip("\n").split("\n")[-1])
+    assert autoresult["scores"] == {lab: earned for lab, (earned, _) in tables.items()}
