@@ -16,7 +16,7 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Iterable, Optional
 
-from grader.report import VISIBILITIES, Outcome, render, write_json
+from grader.report import VISIBILITIES, Outcome, render, write_atomically, write_json
 
 # What XML 1.0 cannot hold (most control characters, say a terminal's ESC): written as \xNN instead.
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -131,11 +131,13 @@ def usage_problem(args: argparse.Namespace) -> Optional[str]:
 
 
 def write_outputs(args: argparse.Namespace, outcomes: list[Outcome], problems: Iterable[str]) -> None:
-    """Writes the files the options ask for; Autolab's line goes to stdout, so call this last."""
+    """Writes the files the options ask for, each whole or not at all, like results.json (call it once no
+    lab program is left); Autolab's line goes to stdout, so call this last."""
     problems = list(problems)
     if args.prairielearn:
         write_json(args.prairielearn, prairielearn(outcomes, problems))
     if args.junit:
-        junit(outcomes, problems).write(args.junit, encoding="utf-8", xml_declaration=True)
+        write_atomically(args.junit, ET.tostring(junit(outcomes, problems).getroot(), encoding="unicode",
+                                                 xml_declaration=True) + "\n")
     if args.autolab:
         print(autolab(outcomes), flush=True)
