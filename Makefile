@@ -4,6 +4,10 @@
 #   make grade                grade your labs/ tree          LAB=NN   only one lab
 #                             SUBMISSION=DIR  grade DIR (laid out like labs/)
 #                             RESULTS=FILE    also write Gradescope's results.json to FILE
+#                             VISIBILITY=V    with RESULTS: visible, hidden, after_due_date or after_published
+#                             PRAIRIELEARN=FILE  also write PrairieLearn's external-grader results.json
+#                             JUNIT=FILE      also write JUnit XML (a testcase per check) for CI
+#                             AUTOLAB=1       end with Autolab's score line (exit 0 once graded)
 #   make grade-class SUBMISSIONS=DIR [OUT=DIR] [LAB=NN] [JOBS=N]
 #                             grade a class (a folder, .tar.gz or .zip per student), JOBS at once
 #                             (default: one per core): OUT/gradebook.csv, summary.txt, feedback/;
@@ -11,6 +15,9 @@
 #   make test                 the project's own test suite (what CI runs)
 #   make tree [PID=N]         draw a session as session -> groups -> processes
 #   make handout              build/procgroup-labs.tar.gz: the tree for students, without solutions
+#   make autograder           build/autograder.zip for Gradescope (docs/platforms.md)
+#                             LAB=NN  only these labs   VISIBILITY=V  when students see results
+#                             ZIP=FILE  write it elsewhere
 #   make deps                 find (or, as root, install) a Python with pytest and pexpect
 #   make clean                remove build/
 
@@ -45,6 +52,10 @@ grade:
 	@py=$$($(FIND_PYTHON)) && exec $$py -m grader \
 		$(if $(LAB),--lab '$(LAB)') \
 		$(if $(SUBMISSION),--submission '$(SUBMISSION)') \
+		$(if $(VISIBILITY),--visibility '$(VISIBILITY)') \
+		$(if $(PRAIRIELEARN),--prairielearn '$(PRAIRIELEARN)') \
+		$(if $(JUNIT),--junit '$(JUNIT)') \
+		$(if $(AUTOLAB),--autolab) \
 		$(if $(RESULTS),--results '$(RESULTS)')
 
 grade-class:
@@ -64,6 +75,14 @@ handout:
 		README.md Makefile labs grader docs ':!grader/mutants' ':!grader/selftest' ':!grader/stress' \
 		':!docs/instructor-guide.md'
 	@echo "build/procgroup-labs.tar.gz: labs/, the grader and the docs, without solutions or mutants"
+
+# Gradescope's autograder zip: setup.sh, run_autograder and autograder.conf at its root, then what the
+# grader needs (the Makefile, labs/, grader/), without solutions/ and the grader's own tests.
+.PHONY: autograder
+autograder:
+	@py=$$($(FIND_PYTHON)) && exec $$py -m grader.gradescope_zip '$(or $(ZIP),build/autograder.zip)' \
+		$(if $(LAB),--lab '$(LAB)') \
+		$(if $(VISIBILITY),--visibility '$(VISIBILITY)')
 
 clean:
 	rm -rf build

@@ -1,7 +1,8 @@
 """Compiling a submission's lab programs, in parallel, through the Makefile's `program` rule.
 
-Only the files a lab names are taken from the submission (copied into a private staging folder, so a
-header or helper shipped next to them is never used): its .c files are compiled, and any other named file
+Only the files a lab names are taken from the submission, from the lab's folder (NN-topic/prog.c) or
+else from the top (prog.c), and copied into a private staging folder, so a header or helper shipped
+next to them is never used: its .c files are compiled, and any other named file
 (a systemd unit, say) is staged for the checks to read. The checkpoint helper always comes from labs/common.
 A program that does not compile fails its lab's checks with the compiler's message; other labs go on.
 """
@@ -65,12 +66,18 @@ class LabBuild:
         return "\n\n".join(parts)
 
 
+def places(lab: str, filename: str, tree: str) -> list[str]:
+    """Where a tree may hold a lab's file: in the lab's folder, as in labs/, or flat at the top (a
+    platform's upload of loose files). File names are unique across labs, so flat is unambiguous."""
+    return [os.path.join(tree, lab, filename), os.path.join(tree, filename)]
+
+
 def find_source(lab: str, filename: str, submission: str, fallback: Optional[str]) -> Optional[str]:
     for tree in (submission, fallback):
         if tree is not None:
-            candidate = os.path.join(tree, lab, filename)
-            if os.path.isfile(candidate):
-                return candidate
+            for candidate in places(lab, filename, tree):
+                if os.path.isfile(candidate):
+                    return candidate
     return None
 
 
@@ -110,7 +117,7 @@ def build_labs(
             program = build.programs[name] = Program(name, find_source(lab, filename, tree, spare),
                                                      os.path.join(bin_dir, name))
             if program.source is None:
-                program.compiler_output = f"(looked for {os.path.join(tree, lab, filename)})"
+                program.compiler_output = f"(looked for {' and '.join(places(lab, filename, tree))})"
                 continue
             staged = os.path.join(out_dir, "src", lab, filename)
             os.makedirs(os.path.dirname(staged), exist_ok=True)

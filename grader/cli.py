@@ -1,6 +1,7 @@
 """python -m grader: grade a submission (default labs/) and print the table, failures and Score: X/Y.
 
-Exit status: 0 only at full marks; 1 otherwise; 2 for a usage error.
+Exit status: 0 only at full marks; 1 otherwise; 2 for a usage error. With --autolab (whose score
+line must come last), 0 whenever the grading ran.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import Optional
 
 import pytest
 
-from grader import containment
+from grader import containment, platforms
 from grader import report as reporting
 from grader.build import ROOT
 
@@ -87,13 +88,18 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--lab", action="append", default=[],
                         help="a lab number (01) or folder name (01-process-groups); repeatable")
     parser.add_argument("--submission", default=os.path.join(ROOT, "labs"),
-                        help="a tree laid out like labs/ (default: labs/)")
+                        help="a tree laid out like labs/, or with the files flat at its top (default: labs/)")
     parser.add_argument("--fallback", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--results", help="also write Gradescope's results.json here")
+    platforms.add_arguments(parser)
     args = parser.parse_args(argv)
 
     if not os.path.isdir(args.submission):
         print(f"grader: submission folder '{args.submission}' does not exist", file=sys.stderr)
+        return 2
+    problem = platforms.usage_problem(args)
+    if problem:
+        print(f"grader: {problem}", file=sys.stderr)
         return 2
     try:
         labs = select_labs([item for entry in args.lab for item in entry.replace(",", " ").split()])
@@ -116,6 +122,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         problems.append(f"The grader stopped early (pytest exit status {int(code)}).")
     print(reporting.render(outcomes, problems))
     if args.results:
-        reporting.write_gradescope(args.results, outcomes, problems)
+        reporting.write_gradescope(args.results, outcomes, problems, args.visibility)
+    platforms.write_outputs(args, outcomes, problems)
     full = outcomes and not problems and all(o.passed for o in outcomes)
-    return 0 if full else 1
+    return 0 if full or args.autolab else 1

@@ -78,9 +78,15 @@ def render(outcomes: list[Outcome], problems: Iterable[str] = ()) -> str:
     return "\n\n".join(sections)
 
 
-def gradescope(outcomes: list[Outcome], problems: Iterable[str] = ()) -> dict[str, object]:
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")  # Gradescope's settings
+
+
+def gradescope(outcomes: list[Outcome], problems: Iterable[str] = (),
+               visibility: Optional[str] = None) -> dict[str, object]:
     """The result in Gradescope's results.json schema (score; tests[] with name, score, max_score,
-    status, output). The tags carry the lab and the check's id, for tools that post-process."""
+    status, output). The tags carry the lab and the check's id, for tools that post-process.
+    `visibility` (one of VISIBILITIES), when given, says when students see the result and each check."""
+    extra = {"visibility": visibility} if visibility else {}
     tests = [
         {
             "name": f"{o.lab}: {o.name}",
@@ -89,10 +95,11 @@ def gradescope(outcomes: list[Outcome], problems: Iterable[str] = ()) -> dict[st
             "status": "passed" if o.passed else "failed",
             "output": o.feedback,
             "tags": [o.lab, o.test],
+            **extra,
         }
         for o in outcomes
     ]
-    result: dict[str, object] = {"score": sum(o.score for o in outcomes), "tests": tests}
+    result: dict[str, object] = {"score": sum(o.score for o in outcomes), **extra, "tests": tests}
     notes = "\n".join(problems)
     if notes:
         result["output"] = notes
@@ -108,5 +115,10 @@ def write_atomically(path: str, text: str) -> None:
     os.replace(temporary, path)
 
 
-def write_gradescope(path: str, outcomes: list[Outcome], problems: Iterable[str] = ()) -> None:
-    write_atomically(path, json.dumps(gradescope(outcomes, problems), indent=2) + "\n")
+def write_json(path: str, data: object) -> None:
+    write_atomically(path, json.dumps(data, indent=2) + "\n")
+
+
+def write_gradescope(path: str, outcomes: list[Outcome], problems: Iterable[str] = (),
+                     visibility: Optional[str] = None) -> None:
+    write_json(path, gradescope(outcomes, problems, visibility))

@@ -39,3 +39,13 @@ def test_feedback_has_every_part() -> None:
         "Processes at checkpoint 'x' (session -> groups -> processes):", "    session 1",
         "Hint: labs/01/README.md, task 2",
     ]
+
+
+def test_results_json_visibility() -> None:
+    """An instructor's visibility applies to the whole result and to each check; without one, Gradescope's
+    default (visible) holds and the key is left out."""
+    data = report.gradescope(OUTCOMES, visibility="after_published")
+    assert data["visibility"] == "after_published"
+    assert [t["visibility"] for t in data["tests"]] == ["after_published"] * 3
+    default = report.gradescope(OUTCOMES)
+    assert "visibility" not in default and "visibility" not in default["tests"][0]
