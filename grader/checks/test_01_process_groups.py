@@ -3,19 +3,20 @@
 pgid_demo runs once, the way a student runs it: typed into an interactive bash on a fresh pty. Each
 check judges one aspect of that run, comparing what it printed with what the kernel said at the
 program's checkpoints. The job's leader is held at
-'leader-forked' until the parent has reached 'job-ready', so the parent always runs first there: a
-solution that calls setpgid only in the children loses that race every time, not now and then.
+'leader-forked' until the parent has reached 'job-ready' and the member has tried to join, so the
+parent and the member always run first there: a solution that calls setpgid only in the children
+loses that race every time, not now and then.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 import pytest
 
 from grader import procfs
 from grader.check import CheckFailed, Grading, check, deadline
-from grader.checkpoints import CheckpointNeverReached
+from grader.checkpoints import Arrival, CheckpointNeverReached
 from grader.scenario import Run, require_matching
 
 LAB = "01-process-groups"
@@ -56,12 +57,28 @@ def run_demo(grading: Grading) -> DemoRun:
 
         try:
             checkpoints.wait("job-ready", give_up=parent_cannot_get_there)
+            wait_for_member(grading, parent, leader.pid, ended)
         except CheckpointNeverReached:
-            pass  # the checks that need 'job-ready' say so
+            pass  # the checks that need 'job-ready' and 'member-joined' say so
         leader.release()
     run = DemoRun.collect(grading, shell, [shell.wait_prompt(start, "pgid_demo")])
     run.foreground_at_start = foreground
     return run
+
+
+def wait_for_member(grading: Grading, parent: Optional[Arrival], leader: int,
+                    ended: Callable[[], Optional[str]]) -> None:
+    """Keeps the leader held until the member has tried to join its group: if the leader ran first,
+    a member that joins by itself would succeed, and a program that relies on that would pass."""
+    def member_gone() -> Optional[str]:
+        if parent is None:
+            return "the parent never reached 'parent-start'"
+        others = [s for s in procfs.descendants(parent.pid) if s.pid != leader and s.state not in ("Z", "X")]
+        if others:
+            return None
+        return ended() or "the member has ended"
+
+    grading.checkpoints.wait("member-joined", timeout=5.0, give_up=member_gone)
 
 
 @pytest.fixture(scope="module")
