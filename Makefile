@@ -4,6 +4,7 @@
 #   make grade                grade your labs/ tree          LAB=NN   only one lab
 #                             SUBMISSION=DIR  grade DIR (laid out like labs/)
 #                             RESULTS=FILE    also write Gradescope's results.json to FILE
+#                             REPEAT=N        grade N times, report every check whose verdict changed
 #   make grade-class SUBMISSIONS=DIR [OUT=DIR] [LAB=NN]
 #                             grade one folder per student: OUT/gradebook.csv and OUT/feedback/
 #   make test                 the project's own test suite (what CI runs)
@@ -43,7 +44,8 @@ grade:
 	@py=$$($(FIND_PYTHON)) && exec $$py -m grader \
 		$(if $(LAB),--lab '$(LAB)') \
 		$(if $(SUBMISSION),--submission '$(SUBMISSION)') \
-		$(if $(RESULTS),--results '$(RESULTS)')
+		$(if $(RESULTS),--results '$(RESULTS)') \
+		$(if $(REPEAT),--repeat '$(REPEAT)')
 
 grade-class:
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade-class SUBMISSIONS=DIR [OUT=DIR] [LAB=NN]" >&2; exit 2; }

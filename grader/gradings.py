@@ -37,6 +37,10 @@ class Grade:
         return sum(t["score"] for t in mine), sum(t["max_score"] for t in mine)
 
 
+class NoResults(AssertionError):
+    """The grading ended without writing results.json (it crashed): its output says why."""
+
+
 def grade(submission: str, labs: list[str], fallback: Optional[str] = None,
           results_copy: Optional[str] = None) -> Grade:
     """Grades `submission` (all labs if `labs` is empty) and reads back its results.json (a copy of
@@ -53,7 +57,7 @@ def grade(submission: str, labs: list[str], fallback: Optional[str] = None,
                                   stdin=subprocess.DEVNULL)
         seconds = time.monotonic() - started
         if not os.path.exists(results):
-            raise AssertionError(f"the grader wrote no results:\n{finished.stdout}\n{finished.stderr}")
+            raise NoResults(f"the grader wrote no results:\n{finished.stdout}\n{finished.stderr}")
         with open(results, encoding="utf-8") as handle:
             tests = json.load(handle)["tests"]
         if results_copy:
