@@ -9,7 +9,8 @@
 #                             grade one folder per student: OUT/gradebook.csv and OUT/feedback/
 #   make test                 the project's own test suite (what CI runs)
 #   make tree [PID=N]         draw a session as session -> groups -> processes
-#   make handout              build/procgroup-labs.tar.gz: the tree for students, without solutions
+#   make handout [HANDOUT=FILE]  the students' copy of the last commit, without solutions
+#                             (default FILE: build/procgroup-labs.tar.gz; see grader/handout/build)
 #   make deps                 find (or, as root, install) a Python with pytest and pexpect
 #   make clean                remove build/
 
@@ -21,6 +22,13 @@ PROGRAMS := $(patsubst %.c,build/%,$(SOURCES))
 
 # Every recipe that needs Python asks grader/find-python for it (it installs what is missing).
 FIND_PYTHON := sh grader/find-python
+
+HANDOUT ?= build/procgroup-labs.tar.gz
+
+# The students' copy (make handout) leaves out the course staff's tools. There, their targets say so
+# and point to make grade. Usage, as a recipe's first line: $(call staff_only,path the target needs)
+staff_only = @test -e $(1) || { echo "make $@ is for the course staff: this students' copy has no $(1)."; \
+	echo "To grade your labs: make grade   (one lab: make grade LAB=01)"; exit 2; } >&2
 
 .PHONY: all grade grade-class test tree handout deps clean program
 
@@ -53,17 +61,15 @@ grade-class:
 		$(if $(LAB),--lab '$(LAB)')
 
 test:
+	$(call staff_only,grader/selftest)
 	@py=$$($(FIND_PYTHON)) && exec $$py -m pytest grader/selftest -p no:cacheprovider -q -ra
 
 tree:
 	@py=$$($(FIND_PYTHON)) && exec $$py grader/pgtree $(PID)
 
 handout:
-	@mkdir -p build
-	git archive --format=tar.gz --prefix=procgroup-labs/ -o build/procgroup-labs.tar.gz HEAD \
-		README.md Makefile labs grader docs ':!grader/mutants' ':!grader/selftest' ':!grader/stress' \
-		':!docs/instructor-guide.md'
-	@echo "build/procgroup-labs.tar.gz: labs/, the grader and the docs, without solutions or mutants"
+	$(call staff_only,grader/handout)
+	@sh grader/handout/build '$(HANDOUT)'
 
 clean:
 	rm -rf build
