@@ -107,12 +107,13 @@ def report(checks: list[History], runs: int) -> str:
         sections.append("failed in every run:\n" + "\n".join(f"  {h.name}  ({h.test})" for h in failing))
     steady = (f"of {plural(len(checks), 'check')}, {len(passing)} passed and {len(failing)} failed "
               "in every run")
+    over = plural(runs, "run")
     if not checks:
-        sections.append(f"no check was graded in {plural(runs, 'run')}: see the runs above")
+        sections.append(f"no check was graded in {over}: see the runs above")
     elif changed:
-        sections.append(f"{plural(len(changed), 'check')} changed verdict in {runs} runs ({steady})")
+        sections.append(f"{plural(len(changed), 'check')} changed verdict in {over} ({steady})")
     else:
-        sections.append(f"no verdict changed in {runs} runs ({steady})")
+        sections.append(f"no verdict changed in {over} ({steady})")
     return "\n\n".join(sections)
 
 
