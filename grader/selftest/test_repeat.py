@@ -53,6 +53,13 @@ def test_steady_verdicts_are_no_change() -> None:
         "no verdict changed in 2 runs (of 2 checks, 1 passed and 1 failed in every run)"
 
 
+def test_a_run_without_results_says_why(tmp_path) -> None:
+    run = repeat.one_run(str(tmp_path / "nowhere"), [LAB], None)
+    assert not run.tests
+    assert run.summary().startswith("the grader wrote no results:\n    | ")
+    assert "nowhere' does not exist" in run.summary()
+
+
 def grade_repeatedly(submission: str, labs: list[str], *extra: str) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "grader", "--repeat", str(RUNS), "--submission", submission, *extra]
     for lab in labs:
