@@ -37,8 +37,8 @@ class Grade:
         return sum(t["score"] for t in mine), sum(t["max_score"] for t in mine)
 
 
-class NoResults(AssertionError):
-    """The grading ended without writing results.json (it crashed): its output says why."""
+class GradingFailed(Exception):
+    """The grader ran past its time limit, or ended without writing results."""
 
 
 def grade(submission: str, labs: list[str], fallback: Optional[str] = None,
@@ -53,11 +53,14 @@ def grade(submission: str, labs: list[str], fallback: Optional[str] = None,
         if fallback:
             command += ["--fallback", fallback]
         started = time.monotonic()
-        finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300,
-                                  stdin=subprocess.DEVNULL)
+        try:
+            finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300,
+                                      stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            raise GradingFailed("the grading took longer than 300 s and was stopped") from None
         seconds = time.monotonic() - started
         if not os.path.exists(results):
-            raise NoResults(f"the grader wrote no results:\n{finished.stdout}\n{finished.stderr}")
+            raise GradingFailed(f"the grader wrote no results:\n{finished.stdout}\n{finished.stderr}")
         with open(results, encoding="utf-8") as handle:
             tests = json.load(handle)["tests"]
         if results_copy:

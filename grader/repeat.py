@@ -4,18 +4,17 @@ Grades the same tree N times, each run a separate grading in its own process exa
 runs it, and reports every check whose verdict changed between runs: its lab, its verdict in each run
 and what it said in a run where it failed. A check that fails in every run is steady, not flaky.
 
-Exit status: 0 when every check got the same verdict in every run; 1 when a verdict changed or a run
-wrote no results.
+Exit status: 0 when every check got the same verdict in every run; 1 when a verdict changed or a
+grading failed (it ran out of time, or wrote no results).
 """
 from __future__ import annotations
 
 import argparse
-import subprocess
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 from grader import containment
-from grader.gradings import NoResults, grade
+from grader.gradings import GradingFailed, grade
 from grader.report import indent
 
 PASSED, FAILED, MISSING = "passed", "failed", "missing"
@@ -34,7 +33,7 @@ class Run:
 
     tests: list[dict] = field(default_factory=list)
     seconds: float = 0.0
-    trouble: str = ""  # the grader's own words when it wrote no results
+    trouble: str = ""  # why the grading gave no results (its own output, if it wrote any)
 
     def summary(self) -> str:
         if self.trouble:
@@ -120,10 +119,8 @@ def report(checks: list[History], runs: int) -> str:
 def one_run(submission: str, labs: list[str], fallback: Optional[str]) -> Run:
     try:
         result = grade(submission, labs, fallback)
-    except NoResults as error:
+    except GradingFailed as error:
         return Run(trouble=str(error))
-    except subprocess.TimeoutExpired as error:
-        return Run(trouble=f"the grading did not end within {error.timeout:.0f} s")
     return Run(result.tests, result.seconds)
 
 
