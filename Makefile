@@ -8,13 +8,15 @@
 #                             PRAIRIELEARN=FILE  also write PrairieLearn's external-grader results.json
 #                             JUNIT=FILE      also write JUnit XML (a testcase per check) for CI
 #                             AUTOLAB=1       end with Autolab's score line (exit 0 once graded)
+#                             REPEAT=N        grade N times, report every check whose verdict changed
 #   make grade-class SUBMISSIONS=DIR [OUT=DIR] [LAB=NN] [JOBS=N]
 #                             grade a class (a folder, .tar.gz or .zip per student), JOBS at once
 #                             (default: one per core): OUT/gradebook.csv, summary.txt, feedback/;
 #                             run it again after an interruption to grade only what is left
 #   make test                 the project's own test suite (what CI runs)
 #   make tree [PID=N]         draw a session as session -> groups -> processes
-#   make handout              build/procgroup-labs.tar.gz: the tree for students, without solutions
+#   make handout [HANDOUT=FILE]  the students' copy of the last commit, without solutions
+#                             (default FILE: build/procgroup-labs.tar.gz; see grader/handout/build)
 #   make autograder           build/autograder.zip for Gradescope (docs/platforms.md)
 #                             LAB=NN  only these labs   VISIBILITY=V  when students see results
 #                             ZIP=FILE  write it elsewhere
@@ -29,6 +31,13 @@ PROGRAMS := $(patsubst %.c,build/%,$(SOURCES))
 
 # Every recipe that needs Python asks grader/find-python for it (it installs what is missing).
 FIND_PYTHON := sh grader/find-python
+
+HANDOUT ?= build/procgroup-labs.tar.gz
+
+# The students' copy (make handout) leaves out the course staff's tools. There, their targets say so
+# and point to make grade. Usage, as a recipe's first line: $(call staff_only,path the target needs)
+staff_only = @test -e $(1) || { echo "make $@ is for the course staff: this students' copy has no $(1)."; \
+	echo "To grade your labs: make grade   (one lab: make grade LAB=01)"; exit 2; } >&2
 
 .PHONY: all grade grade-class test tree handout deps clean program
 
@@ -56,7 +65,8 @@ grade:
 		$(if $(PRAIRIELEARN),--prairielearn '$(PRAIRIELEARN)') \
 		$(if $(JUNIT),--junit '$(JUNIT)') \
 		$(if $(AUTOLAB),--autolab) \
-		$(if $(RESULTS),--results '$(RESULTS)')
+		$(if $(RESULTS),--results '$(RESULTS)') \
+		$(if $(REPEAT),--repeat '$(REPEAT)')
 
 grade-class:
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade-class SUBMISSIONS=DIR [OUT=DIR] [LAB=NN] [JOBS=N]" >&2; exit 2; }
@@ -64,22 +74,21 @@ grade-class:
 		$(foreach lab,$(LAB),--lab '$(lab)') $(if $(JOBS),--jobs '$(JOBS)')
 
 test:
+	$(call staff_only,grader/selftest)
 	@py=$$($(FIND_PYTHON)) && exec $$py -m pytest grader/selftest -p no:cacheprovider -q -ra
 
 tree:
 	@py=$$($(FIND_PYTHON)) && exec $$py grader/pgtree $(PID)
 
 handout:
-	@mkdir -p build
-	git archive --format=tar.gz --prefix=procgroup-labs/ -o build/procgroup-labs.tar.gz HEAD \
-		README.md Makefile labs grader docs ':!grader/mutants' ':!grader/selftest' ':!grader/stress' \
-		':!docs/instructor-guide.md'
-	@echo "build/procgroup-labs.tar.gz: labs/, the grader and the docs, without solutions or mutants"
+	$(call staff_only,grader/handout)
+	@sh grader/handout/build '$(HANDOUT)'
 
 # Gradescope's autograder zip: setup.sh, run_autograder and autograder.conf at its root, then what the
 # grader needs (the Makefile, labs/, grader/), without solutions/ and the grader's own tests.
 .PHONY: autograder
 autograder:
+	$(call staff_only,grader/gradescope)
 	@py=$$($(FIND_PYTHON)) && exec $$py -m grader.gradescope_zip '$(or $(ZIP),build/autograder.zip)' \
 		$(if $(LAB),--lab '$(LAB)') \
 		$(if $(VISIBILITY),--visibility '$(VISIBILITY)')

@@ -2,6 +2,7 @@
 
 Exit status: 0 only at full marks; 1 otherwise; 2 for a usage error. With --autolab (whose score
 line must come last), 0 whenever the grading ran.
+With --repeat N it grades N times and reports the checks whose verdict changed (see grader/repeat.py).
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typing import Optional
 
 import pytest
 
-from grader import containment, platforms
+from grader import containment, platforms, repeat
 from grader import report as reporting
 from grader.build import ROOT
 
@@ -92,6 +93,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--fallback", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--results", help="also write Gradescope's results.json here")
     platforms.add_arguments(parser)
+    parser.add_argument("--repeat", type=repeat.run_count, metavar="N",
+                        help="grade N times, each a separate grading, and report every check whose verdict "
+                             "changed (exit status 0 when none did)")
     args = parser.parse_args(argv)
 
     if not os.path.isdir(args.submission):
@@ -106,6 +110,13 @@ def main(argv: Optional[list[str]] = None) -> int:
     except ValueError as error:
         print(f"grader: {error}", file=sys.stderr)
         return 2
+    if args.repeat:
+        if args.results or args.prairielearn or args.junit or args.autolab:
+            print("grader: --repeat compares runs and writes no results; leave out --results, --prairielearn, "
+                  "--junit and --autolab", file=sys.stderr)
+            return 2
+        return repeat.main(os.path.abspath(args.submission), list(labs),
+                           args.fallback and os.path.abspath(args.fallback), args.repeat)
     collector = Collector()
     pytest_args = [*labs.values(), "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:warnings",
                    "--rootdir", ROOT, "-c", os.devnull,
