@@ -21,6 +21,7 @@ ARCHIVES = (".tar.gz", ".tgz", ".zip")
 MAX_BYTES = 20 << 20  # a whole submission; the labs' sources are a few hundred kilobytes at most
 MAX_FILES = 2000
 LAB_FOLDER = re.compile(r"^\d\d-[a-z0-9-]+$")
+LAB_FILES = (".c", ".service")  # what the labs name: programs, and lab 07's unit file
 
 
 class Unusable(Exception):
@@ -150,20 +151,26 @@ def copy_folder(source: str, into: str) -> None:
         shutil.copyfile(path, target)
 
 
-def lab_root(folder: str) -> str:
-    """Where the lab folders (01-process-groups/, ...) are: at the top, or inside the one folder an
-    archive of 'labs/' or 'alice/' has at its top."""
-    def has_labs(path: str) -> bool:
-        return any(LAB_FOLDER.match(entry) and os.path.isdir(os.path.join(path, entry))
-                   for entry in os.listdir(path))
+def holds_labs(path: str) -> bool:
+    """Lab folders (01-process-groups/), or a lab's files loose at the top (pgid_demo.c), which the
+    build also accepts."""
+    for entry in os.listdir(path):
+        full = os.path.join(path, entry)
+        if (LAB_FOLDER.match(entry) and os.path.isdir(full)) or (entry.endswith(LAB_FILES) and os.path.isfile(full)):
+            return True
+    return False
 
-    if has_labs(folder):
+
+def lab_root(folder: str) -> str:
+    """Where the labs are: at the top, or inside the one folder an archive of 'labs/' or 'alice/'
+    has at its top."""
+    if holds_labs(folder):
         return folder
     entries = [e for e in os.listdir(folder) if not e.startswith(".") and e != "__MACOSX"]
     if len(entries) == 1 and os.path.isdir(os.path.join(folder, entries[0])) \
-            and has_labs(os.path.join(folder, entries[0])):
+            and holds_labs(os.path.join(folder, entries[0])):
         return os.path.join(folder, entries[0])
-    raise Unusable("no lab folders (such as 01-process-groups/) in it")
+    raise Unusable("no lab folders (such as 01-process-groups/) nor lab files (such as pgid_demo.c) in it")
 
 
 def prepare(submission: Submission, into: str) -> str:
