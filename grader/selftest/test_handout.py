@@ -118,3 +118,37 @@ def test_uncommitted_changes_are_named_and_left_out(tmp_path: Path) -> None:
     copy = extract(tmp_path / "out" / "copy.tar.gz", tmp_path / "copy")
     handed_out = copy / "labs" / "01-process-groups" / "README.md"
     assert "Not committed yet." not in handed_out.read_text(encoding="utf-8")
+
+
+HIDDEN_CHECK = '''"""A check the course keeps from students (docs/instructor-guide.md, 'Hidden checks')."""
+from grader.check import CheckFailed, check
+
+LAB = "01-process-groups"
+PROGRAMS = ["pgid_demo.c"]
+
+
+@check(points=1, hint="task 1")
+def test_no_todo_left(lab) -> None:
+    """pgid_demo.c has no TODO left in it"""
+    with open(lab.programs["pgid_demo"].source, encoding="utf-8") as handle:
+        if "TODO" in handle.read():
+            raise CheckFailed("no TODO left in pgid_demo.c", "a TODO is still there")
+'''
+
+
+def test_hidden_checks_grade_but_stay_out_of_the_handout(tmp_path: Path) -> None:
+    clone = checkout_of_working_tree(tmp_path)
+    (clone / "grader" / "checks" / "test_01_process_groups_hidden.py").write_text(HIDDEN_CHECK, encoding="utf-8")
+    git("add", "grader/checks/test_01_process_groups_hidden.py", cwd=str(clone))
+    git("-c", "user.name=staff", "-c", "user.email=staff@example.org", "commit", "--quiet", "-m", "hidden",
+        cwd=str(clone))
+    solutions = make(clone, "grade", "LAB=01", f"SUBMISSION={clone / 'solutions'}")
+    assert solutions.returncode == 0 and "PASS   1/1  pgid_demo.c has no TODO left" in solutions.stdout, \
+        solutions.stdout + solutions.stderr
+    assert solutions.stdout.rstrip().endswith("Score: 14/14"), solutions.stdout  # one lab, 13 + 1 points
+    starters = make(clone, "grade", "LAB=01")
+    assert "FAIL   0/1  pgid_demo.c has no TODO left" in starters.stdout, starters.stdout + starters.stderr
+    made = make(clone, "handout", f"HANDOUT={tmp_path / 'copy.tar.gz'}")
+    assert made.returncode == 0, made.stdout + made.stderr
+    copy = extract(tmp_path / "copy.tar.gz", tmp_path / "copy")
+    assert not list((copy / "grader" / "checks").glob("*_hidden.py"))
