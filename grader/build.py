@@ -137,4 +137,7 @@ def build_labs(
     os.chmod(out_dir, 0o711)
     for directory, _, _ in os.walk(os.path.join(out_dir, "bin")):
         os.chmod(directory, 0o711)
+    for private in ("src", "files"):
+        if os.path.isdir(os.path.join(out_dir, private)):
+            os.chmod(os.path.join(out_dir, private), 0o700)
     return builds
