@@ -78,10 +78,19 @@ class Collector:
             self.problems.append(f"The grader could not load {report.nodeid}:\n{report.longreprtext}")
 
 
-def stop_grading(signum: int, frame: object) -> None:
-    """SIGTERM (a batch's time limit, say): take every lab program down with the grader."""
-    containment.kill_descendants()
-    os._exit(128 + signum)
+class Stop:
+    """SIGTERM (a batch's time limit, say) ends the grading as Ctrl-C does: every lab program is
+    killed, pytest unwinds through each check's teardown (its folders are removed), and no results
+    are written."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        signal.signal(signal.SIGTERM, self.handle)
+
+    def handle(self, signum: int, frame: object) -> None:
+        self.requested = True
+        containment.kill_descendants()
+        raise KeyboardInterrupt
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -123,10 +132,14 @@ def main(argv: Optional[list[str]] = None) -> int:
                    "--submission", os.path.abspath(args.submission)]
     if args.fallback:
         pytest_args += ["--fallback", os.path.abspath(args.fallback)]
-    signal.signal(signal.SIGTERM, stop_grading)
+    stop = Stop()
     with redirect_stdout(io.StringIO()):
         code = pytest.main(pytest_args, plugins=[collector])
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     containment.kill_descendants()  # the results are written only once no lab program is left
+    if stop.requested or code == pytest.ExitCode.INTERRUPTED:
+        print("grader: stopped before the grading was complete; no results written", file=sys.stderr)
+        return 128 + signal.SIGTERM if stop.requested else 130
     outcomes = list(collector.outcomes.values())
     problems = list(collector.problems)
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and not problems:

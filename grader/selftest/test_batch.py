@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import tarfile
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -122,13 +123,18 @@ def test_interrupted_batch_resumes(tmp_path: Path) -> None:
     while not first.exists() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert first.exists(), "the first submission was never recorded"
-    process.send_signal(signal.SIGTERM)  # b-slow is being graded now, c-quick waits
+    while not [s for s in procfs.descendants(process.pid) if s.comm == "pgid_demo"] and time.monotonic() < deadline:
+        time.sleep(0.05)  # until b-slow's busy loop runs: its grading is well under way
+    process.send_signal(signal.SIGTERM)  # c-quick waits
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stdout + stderr
     assert "Run the same command again" in stderr
     assert sorted(p.name for p in (out / "records").iterdir()) == ["a-quick.json"]
     left = [f"{s.pid} {s.comm}" for s in procfs.descendants(os.getpid())]
     assert not left, f"the interrupted batch left {left} running"
+    litter = [name for name in os.listdir(tempfile.gettempdir())
+              if name.startswith(("procgroup-build-", "procgroup-submission-", "procgroup-01-"))]
+    assert not litter, f"the interrupted batch left {litter} in {tempfile.gettempdir()}"
 
     # The student fixes b-slow meanwhile: it is graded again, a-quick is not.
     shutil.copy(os.path.join(SOLUTIONS, LABS[0], "pgid_demo.c"), slow / LABS[0] / "pgid_demo.c")
