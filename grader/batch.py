@@ -97,6 +97,8 @@ class Batch:
         record.tests, record.seconds = result.tests, round(result.seconds, 2)
         if result.exit_status not in (0, 1):
             record.problem = f"the grader ended with status {result.exit_status}; see feedback/{submission.name}.txt"
+        else:
+            record.problem = build_problems(result.tests)
         return record
 
     def stop(self) -> None:
@@ -112,6 +114,16 @@ class Batch:
         write_atomically(os.path.join(self.out, "gradebook.csv"), classreport.gradebook(records))
         write_atomically(os.path.join(self.out, "summary.txt"), classreport.summary(records))
         write_atomically(os.path.join(self.out, "check-rates.csv"), classreport.rates_csv(records))
+
+
+def build_problems(tests: list[dict]) -> str:
+    """The labs whose programs are missing or do not compile, for the gradebook's problem column."""
+    problems = []
+    for test in tests:
+        if test["tags"][1] == "test_compiles" and test["status"] != "passed":
+            why = "does not compile" if "did not compile" in test["output"] else "files missing"
+            problems.append(f"{test['tags'][0]}: {why}")
+    return "; ".join(problems)
 
 
 class Progress:

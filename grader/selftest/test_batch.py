@@ -66,6 +66,8 @@ def test_class_of_folders_and_archives(tmp_path: Path) -> None:
     trudy = copy_labs(SOLUTIONS, given / "trudy")  # a link to someone else's work is not taken
     (trudy / LABS[0] / "pgid_demo.c").unlink()
     os.symlink(os.path.join(SOLUTIONS, LABS[0], "pgid_demo.c"), trudy / LABS[0] / "pgid_demo.c")
+    grace = copy_labs(SOLUTIONS, given / "grace")  # lab 02 does not compile
+    (grace / LABS[1] / "ctty_demo.c").write_text("int main(void) { return }\n")
     (given / "frank").mkdir()  # handed in an empty folder
     (given / "README.txt").write_text("not a submission")
     out = tmp_path / "out"
@@ -73,14 +75,17 @@ def test_class_of_folders_and_archives(tmp_path: Path) -> None:
     finished = batch(given, out)
     assert finished.returncode == 0, finished.stdout + finished.stderr
     assert "ignoring README.txt" in finished.stderr
-    assert "[8/8]" in finished.stdout and "left" in finished.stdout  # the progress lines
+    assert "[9/9]" in finished.stdout and "left" in finished.stdout  # the progress lines
     rows = gradebook(out)
-    assert set(rows) == {"alice", "bob", "carol", "dave", "erin", "mallory", "trudy", "frank"}
+    assert set(rows) == {"alice", "bob", "carol", "dave", "erin", "mallory", "trudy", "grace", "frank"}
     for name in ("alice", "carol"):
         assert (rows[name][LABS[0]], rows[name][LABS[1]], rows[name]["total"]) == ("13", "15", "28"), rows[name]
     assert rows["bob"]["total"] == rows["dave"]["total"] and 0 < int(rows["bob"]["total"]) < 28
     assert rows["trudy"][LABS[0]] == "0" and rows["trudy"][LABS[1]] == "15"
     assert "missing from the submission" in (out / "feedback" / "trudy.txt").read_text()
+    assert rows["trudy"]["problem"] == f"{LABS[0]}: files missing"
+    assert rows["grace"]["problem"] == f"{LABS[1]}: does not compile" and rows["grace"][LABS[0]] == "13"
+    assert rows["alice"]["problem"] == rows["bob"]["problem"] == ""
     assert "cannot be unpacked" in rows["erin"]["problem"] and rows["erin"]["total"] == "0"
     assert "outside its own folder" in rows["mallory"]["problem"]
     assert "no lab folders" in rows["frank"]["problem"]
@@ -88,20 +93,20 @@ def test_class_of_folders_and_archives(tmp_path: Path) -> None:
     assert json.loads((out / "feedback" / "alice.json").read_text())["score"] == 28
     bob = (out / "feedback" / "bob.txt").read_text()
     assert "FAIL" in bob and bob.rstrip().splitlines()[-1] == f"Score: {rows['bob']['total']}/28"
-    # The class summary, over the five submissions that were graded.
+    # The class summary, over the six submissions that were graded.
     summary = (out / "summary.txt").read_text()
-    assert summary.startswith("8 submissions, 5 graded, 3 could not be graded")
+    assert summary.startswith("9 submissions, 6 graded, 3 could not be graded")
     assert "Missed most" in summary and "erin: not graded" in summary
     rates = list(csv.DictReader(io.StringIO((out / "check-rates.csv").read_text())))
-    assert rates and all(rate["graded"] == "5" for rate in rates)
+    assert rates and all(rate["graded"] == "6" for rate in rates)
     passed = {rate["check"]: rate["passed"] for rate in rates}
-    assert passed["pgid_demo.c compiles"] == "4"  # all but trudy, whose pgid_demo.c was a link
-    assert passed["After fork and setsid(), the child has PID == PGID == SID"] == "3"  # not the starters
+    assert passed["pgid_demo.c compiles"] == "5"  # all but trudy, whose pgid_demo.c was a link
+    assert passed["After fork and setsid(), the child has PID == PGID == SID"] == "3"  # not starters, grace
 
     # Run again: nothing has changed, so nothing is graded again.
     records = {p.name: p.stat().st_mtime_ns for p in (out / "records").iterdir()}
     again = batch(given, out)
-    assert again.returncode == 0 and "8 already graded, 0 to grade" in again.stdout, again.stdout
+    assert again.returncode == 0 and "9 already graded, 0 to grade" in again.stdout, again.stdout
     assert {p.name: p.stat().st_mtime_ns for p in (out / "records").iterdir()} == records
     assert gradebook(out) == rows
 
