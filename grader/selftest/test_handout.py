@@ -15,8 +15,8 @@ import pytest
 
 from grader.build import ROOT
 
-STAFF_ONLY = ["solutions", "grader/mutants", "grader/selftest", "grader/stress", "grader/handout",
-              "docs/instructor-guide.md", "docs/contributing.md", "docs/platforms.md", ".ci",
+STAFF_ONLY = ["solutions", "grader/mutants", "grader/selftest", "grader/stress", "grader/class-trial",
+              "grader/handout", "docs/instructor-guide.md", "docs/contributing.md", "docs/platforms.md", ".ci",
               "grader/gradescope", "grader/prairielearn", "grader/autolab", "grader/gradescope_zip.py"]
 NEEDED = ["Makefile", "README.md", "labs/common/checkpoint.c", "grader/cli.py", "grader/find-python",
           "grader/checks", "docs/concepts/README.md"]

@@ -51,15 +51,19 @@ HOSTILES = [
 RUNNABLE = [h for h in HOSTILES if AS_ROOT or not h.needs_root]
 
 
+def submission_program(hostile: Hostile) -> str:
+    """The source handed in as lab 01's pgid_demo.c: the hostile program, told what to reach for."""
+    with open(os.path.join(HOSTILE, f"{hostile.name}.c"), encoding="utf-8") as handle:
+        source = handle.read()
+    return "".join(f'#define {name} "{path}"\n' for name, path in TARGETS.items()) + source
+
+
 def submission(hostile: Hostile, folder: str) -> str:
     """A copy of the solutions of labs 01-02 with `hostile` as lab 01's program."""
     for lab in ("01-process-groups", "02-sessions"):
         shutil.copytree(os.path.join(SOLUTIONS, lab), os.path.join(folder, lab))
-    with open(os.path.join(HOSTILE, f"{hostile.name}.c"), encoding="utf-8") as handle:
-        source = handle.read()
-    defines = "".join(f'#define {name} "{path}"\n' for name, path in TARGETS.items())
     with open(os.path.join(folder, "01-process-groups", "pgid_demo.c"), "w", encoding="utf-8") as handle:
-        handle.write(defines + source)
+        handle.write(submission_program(hostile))
     return folder
 
 
