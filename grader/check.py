@@ -105,13 +105,17 @@ class Grading:
         """The path of one of the lab's programs (fails the check if it did not build)."""
         return self.lab.binary(name)
 
-    def shell(self, extra_env: Optional[dict[str, str]] = None, blocked_signals: Sequence[int] = ()) -> Shell:
+    def shell(self, programs: Optional[Sequence[str]] = None, extra_env: Optional[dict[str, str]] = None,
+              blocked_signals: Sequence[int] = ()) -> Shell:
         """A fresh pty with an interactive bash on it, job control on, ready at its prompt.
 
-        `blocked_signals` start bash with those signals blocked; bash passes its mask on to what it runs.
+        `programs` are the lab's programs the check will type (default: all of them): each must have
+        built, or the check fails saying so. A check that types only some of them is not failed by
+        another one that does not compile. `blocked_signals` start bash with those signals blocked;
+        bash passes its mask on to what it runs.
         """
-        for name in self.lab.programs:
-            self.lab.binary(name)  # a check that types a program's name needs the program built
+        for name in self.lab.programs if programs is None else programs:
+            self.lab.binary(name)
         shell = Shell(self.environment(extra_env), self.workdir, self.child_setup(blocked_signals))
         self.terminals.append(shell)
         return shell

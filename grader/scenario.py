@@ -2,10 +2,11 @@
 statuses, what the kernel showed at each checkpoint, and what was left running afterwards."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 from grader import lines, procfs
+from grader.build import NotBuilt
 from grader.check import CheckFailed, Grading
 from grader.checkpoints import Arrival, CheckpointNeverReached
 from grader.terminal import Command, Shell
@@ -17,14 +18,21 @@ class Run:
     commands: dict[str, Command]  # by the command typed
     arrivals: dict[str, Arrival]  # the first arrival at each checkpoint
     leftovers: list[procfs.Stat]  # processes still there once the shell prompted again
+    unbuilt: dict[str, NotBuilt] = field(default_factory=dict)  # programs not run: why they did not build
 
     @classmethod
-    def collect(cls, grading: Grading, shell: Shell, commands: list[Command]) -> "Run":
+    def collect(cls, grading: Grading, shell: Shell, commands: list[Command],
+                unbuilt: Optional[dict[str, NotBuilt]] = None) -> "Run":
         arrivals: dict[str, Arrival] = {}
         for arrival in grading.checkpoints.arrivals():
             arrivals.setdefault(arrival.name, arrival)
         return cls(procfs.stat(shell.pid), {c.command: c for c in commands}, arrivals,
-                   grading.leftovers(keep=[shell.pid]))
+                   grading.leftovers(keep=[shell.pid]), unbuilt or {})
+
+    def require_built(self, program: str) -> None:
+        """Fails a check about `program` if it was not run because it did not build."""
+        if program in self.unbuilt:
+            raise self.unbuilt[program]
 
     def at(self, name: str) -> Arrival:
         if name not in self.arrivals:
@@ -48,6 +56,8 @@ class Run:
 
     def require_clean_exit(self) -> None:
         """Every command exited with status 0 and nothing it started is left, zombies included."""
+        for error in self.unbuilt.values():
+            raise error
         if self.leftovers:
             described = ", ".join(f"{s.pid} {s.comm} [{s.state}]" for s in self.leftovers)
             raise CheckFailed("no process left once the shell prompts again",

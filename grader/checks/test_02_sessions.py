@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from grader.build import NotBuilt
 from grader.check import CheckFailed, Grading, check, deadline
 from grader.checkpoints import Arrival
 from grader.scenario import Run, require_matching
@@ -20,8 +21,16 @@ PROGRAMS = ["session_demo.c", "ctty_demo.c"]
 def run(lab_grading: Grading) -> Run:
     """One run of session_demo and then ctty_demo, which every check below judges."""
     with deadline(20):
-        shell = lab_grading.shell()
-        return Run.collect(lab_grading, shell, [shell.run("session_demo"), shell.run("ctty_demo")])
+        shell = lab_grading.shell(programs=())  # a program that did not build fails only its own checks
+        commands, unbuilt = [], {}
+        for program in ("session_demo", "ctty_demo"):
+            try:
+                lab_grading.program(program)
+            except NotBuilt as error:
+                unbuilt[program] = error
+                continue
+            commands.append(shell.run(program))
+        return Run.collect(lab_grading, shell, commands, unbuilt)
 
 
 def new_terminals(run: Run, arrival: Arrival) -> list[str]:
@@ -40,6 +49,7 @@ def test_compiles(lab) -> None:
 @check(points=2, hint="task 1")
 def test_leader_cannot_setsid(run: Run) -> None:
     """A group leader's setsid() fails with EPERM, and session_demo says so"""
+    run.require_built("session_demo")
     original = run.stat_at("leader-tried-setsid")
     if not original.is_group_leader or original.sid != run.shell.sid:
         raise CheckFailed(f"the original process to lead its group, still in the shell's session {run.shell.sid}",
@@ -51,6 +61,7 @@ def test_leader_cannot_setsid(run: Run) -> None:
 @check(points=2, hint="task 2")
 def test_child_new_session(run: Run) -> None:
     """After fork and setsid(), the child has PID == PGID == SID"""
+    run.require_built("session_demo")
     original = run.stat_at("original-start")
     child = run.stat_at("child-new-session")
     if child.ppid != original.pid:
@@ -69,6 +80,7 @@ def test_child_new_session(run: Run) -> None:
 @check(points=2, hint="task 2")
 def test_child_no_terminal(run: Run) -> None:
     """The new session has no controlling terminal: /dev/tty fails with ENXIO"""
+    run.require_built("session_demo")
     child = run.stat_at("child-new-session")
     if child.has_terminal or child.tpgid != -1:
         raise CheckFailed("no controlling terminal: tty_nr 0 and tpgid -1 in /proc/PID/stat",
@@ -80,6 +92,7 @@ def test_child_no_terminal(run: Run) -> None:
 @check(points=1, hint="task 2")
 def test_original_stays(run: Run) -> None:
     """The original process stays in the shell's session, on the terminal, in the foreground"""
+    run.require_built("session_demo")
     before = run.stat_at("original-start")
     after = run.stat_at("original-after")
     if after.pid != before.pid:
@@ -100,6 +113,7 @@ def test_original_stays(run: Run) -> None:
 @check(points=2, hint="task 3")
 def test_noctty_does_not_acquire(run: Run) -> None:
     """A session leader that opens a terminal with O_NOCTTY gets no controlling terminal"""
+    run.require_built("ctty_demo")
     arrival = run.at("leader-opened-noctty")
     leader = run.stat_at("leader-opened-noctty")
     opened = new_terminals(run, arrival)
@@ -115,6 +129,7 @@ def test_noctty_does_not_acquire(run: Run) -> None:
 @check(points=2, hint="task 3")
 def test_leader_acquires_terminal(run: Run) -> None:
     """The same session leader, opening it without O_NOCTTY, acquires it as its controlling terminal"""
+    run.require_built("ctty_demo")
     arrival = run.at("leader-opened-tty")
     leader = run.stat_at("leader-opened-tty")
     opened = new_terminals(run, arrival)
@@ -128,6 +143,7 @@ def test_leader_acquires_terminal(run: Run) -> None:
 @check(points=2, hint="task 4")
 def test_nonleader_never_acquires(run: Run) -> None:
     """A process that is not a session leader never acquires a terminal, even without O_NOCTTY"""
+    run.require_built("ctty_demo")
     arrival = run.at("nonleader-opened-tty")
     process = run.stat_at("nonleader-opened-tty")
     if process.is_session_leader:

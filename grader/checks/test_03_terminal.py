@@ -18,6 +18,7 @@ import pytest
 
 from grader import lines, procfs
 from grader.check import CheckFailed, Grading, check, deadline
+from grader.build import NotBuilt
 from grader.checkpoints import Arrival, CheckpointNeverReached
 from grader.jobcontrol import PATIENCE, GaveUp, children, describe, ended, state, wait_for
 from grader.terminal import Shell, TerminalTimeout
@@ -143,12 +144,18 @@ def ids(lab_grading: Grading) -> IdsRun:
     with deadline(25):
         grading = lab_grading
         grading.checkpoints.hold("printed")
-        shell = grading.shell()
+        shell = grading.shell(programs=())  # each command below needs only its own program built
         run = IdsRun(procfs.stat(shell.pid), {})
         plan = [("fg_group", "In foreground=", False), ("fg_group &", "In foreground=", True),
                 ("proc_info", "Session leader=", False), ("cat | proc_info", "Session leader=", False),
                 ("proc_info | cat", "Session leader=", False), ("proc_info < /dev/null", "Session leader=", False)]
         for command, last, background in plan:
+            program = "fg_group" if "fg_group" in command else "proc_info"
+            try:
+                grading.program(program)
+            except NotBuilt as error:
+                run.shown[command] = Shown(command, problem=error)
+                continue
             try:
                 run.shown[command] = show(grading, shell, command, last, background)
             except (TerminalTimeout, CheckpointNeverReached) as error:
@@ -310,7 +317,7 @@ class TtyIo:
 
 
 def start_tty_io(grading: Grading, setup: str, command: str) -> TtyIo:
-    shell = grading.shell()
+    shell = grading.shell(programs=["tty_io"])
     shell.run(setup)
     grading.checkpoints.hold("before-io")
     start = shell.type_line(command)

@@ -51,7 +51,7 @@ class SigcatchRun(Run):
 def run_sigcatch(grading: Grading) -> SigcatchRun:
     checkpoints = grading.checkpoints
     checkpoints.hold("parent-ready", "child-ready", "before-waitpid", "after-waitpid")
-    shell = grading.shell()
+    shell = grading.shell(programs=["sigcatch"])
     steps = Steps(grading, shell, "sigcatch")
     facts: dict = {"steps": steps}
     parent = steps.reach("parent-ready")
@@ -132,7 +132,7 @@ class KillGroupRun(Run):
 def run_kill_group(grading: Grading) -> KillGroupRun:
     checkpoints = grading.checkpoints
     checkpoints.hold("child-forked", "group-ready", "signal-sent", "all-reaped", "group-signalled")
-    shell = grading.shell()
+    shell = grading.shell(programs=["kill_group"])
     steps = Steps(grading, shell, f"kill_group {SIGNAL}")
     facts: dict = {"steps": steps}
     start = steps.reach("parent-start")

@@ -58,7 +58,7 @@ def run_hangup(grading: Grading) -> HangupRun:
     checkpoints = grading.checkpoints
     checkpoints.hold("child-ready", "parent-ready", "parent-survived")
     log = grading.path("hup.log")
-    shell = grading.shell()
+    shell = grading.shell(programs=["hangup_pair"])
     steps = Steps(grading, shell, f"hangup_pair {log}")
     facts: dict = {"steps": steps}
     parent = steps.reach("parent-ready")
@@ -143,7 +143,7 @@ def run_orphan(grading: Grading) -> OrphanRun:
     checkpoints = grading.checkpoints
     checkpoints.hold("child-stopping", "parent-exiting", "child-adopted", "child-reading")
     log = grading.path("orphan.log")
-    shell = grading.shell()
+    shell = grading.shell(programs=["orphan_group"])
     steps = Steps(grading, shell, f"orphan_group {log}")
     facts: dict = {"steps": steps}
     command: Optional[Command] = None
