@@ -69,6 +69,16 @@ def peer_pid(connection: socket.socket) -> int:
     return pid
 
 
+def parent_session(stat: procfs.Stat) -> set[int]:
+    """The session of a checkpoint caller's parent, worth drawing next to the caller's (a child that
+    called setsid() left its parent's session): empty when that parent is the grader itself, as for
+    a lab program run directly on a pty, or one adopted by the grader as a subreaper."""
+    parent = procfs.try_stat(stat.ppid)
+    if parent is None or parent.sid <= 0 or parent.sid == os.getsid(0):
+        return set()
+    return {parent.sid}
+
+
 class CheckpointServer:
     """Listens on a Unix socket in `directory`; a background thread serves the lab programs."""
 
@@ -215,8 +225,7 @@ class CheckpointServer:
             stat, status, fds, terminals = None, None, {}, {}
         tree = ""
         if stat is not None:
-            parent = procfs.try_stat(stat.ppid)
-            tree = sessiontree.draw_sessions({stat.sid} | ({parent.sid} if parent and parent.sid > 0 else set()))
+            tree = sessiontree.draw_sessions({stat.sid} | parent_session(stat))
         with self._changed:
             arrival = Arrival(name, pid, stat, status, order=len(self._arrivals), fds=fds,
                               terminals=terminals, tree=tree,

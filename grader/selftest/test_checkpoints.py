@@ -66,6 +66,21 @@ def test_learns_the_pid_from_the_kernel_and_holds(client: str, server: Checkpoin
     assert out == "errno=42 fds=4\n"  # errno kept; 0-2 and the directory: the socket is closed
 
 
+def test_tree_leaves_out_the_graders_own_session(client: str, server: CheckpointServer) -> None:
+    # A lab program started directly on a pty (lab 05's shell) is the grader's child in a session of
+    # its own: its tree shows that session, and not the grader's processes.
+    server.hold("held")
+    process = subprocess.Popen([client, "held"], env={"PATH": "/usr/bin:/bin", **server.environment}, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    arrival = server.wait("held", timeout=10)
+    try:
+        assert f"session {process.pid}" in arrival.tree and "client" in arrival.tree, arrival.tree
+        assert f"session {os.getsid(0)} " not in arrival.tree, arrival.tree
+    finally:
+        arrival.release()
+        process.communicate(timeout=10)
+
+
 def test_not_held_names_go_on_at_once(client: str, server: CheckpointServer) -> None:
     process = run(client, "passing", server.environment)
     out, _ = process.communicate(timeout=10)
