@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Callable, Optional
 
 import pytest
 
@@ -27,7 +27,7 @@ from grader.check import CheckFailed, Grading, check, deadline
 from grader.checkpoints import Arrival
 from grader.scenario import Run
 from grader.steps import Steps, ended_reason
-from grader.terminal import Command
+from grader.terminal import Command, Shell
 
 LAB = "08-hangup"
 PROGRAMS = ["hangup_pair.c", "orphan_group.c"]
@@ -52,6 +52,7 @@ class HangupRun(Run):
     parent_end: str = ""  # how the parent ended, as the kernel showed it
     parent_status: Optional[int] = None  # its wait status, if the grader saw it as a zombie
     child_end: str = ""
+    parent_end_late: str = ""  # set if the parent had not ended in time after 'parent-survived'
 
 
 def run_hangup(grading: Grading) -> HangupRun:
@@ -73,12 +74,12 @@ def run_hangup(grading: Grading) -> HangupRun:
     seen: dict[str, object] = {}
 
     def watch_parent() -> Optional[str]:
-        status = signals.exit_code(parent.pid)
+        if not signals.ended(parent.pid):
+            return None
+        status = signals.exit_code(parent.pid)  # read after ended(): a zombie keeps it until reaped
         if status is not None:
             seen["status"] = status
-        if signals.ended(parent.pid):
-            return f"the parent {parent.pid} ended first: {signals.describe(parent.pid)}"
-        return None
+        return f"the parent {parent.pid} ended first: {signals.describe(parent.pid)}"
 
     if parent is not None and child is not None:
         shell.hang_up()
@@ -96,8 +97,14 @@ def run_hangup(grading: Grading) -> HangupRun:
         if survived is not None:
             facts["child_at_survived"] = procfs.try_stat(gone)
             facts["log_at_survived"] = signals.read_log(log)
+            # Once bash (which the hangup ends, in milliseconds) is gone, the grader is the parent's
+            # parent and sees its exit status; bash would reap it unseen. Should bash outlast the
+            # deadline, the status check below just has no status to judge.
+            steps.settle(lambda: signals.ended(bash), SETTLE, "the shell's end")
             survived.release()
-            steps.settle(lambda: watch_parent() is not None, SETTLE, "the parent's end")
+            if not steps.settle(lambda: watch_parent() is not None, SETTLE, "the parent's end"):
+                facts["parent_end_late"] = (f"{SETTLE:g} s after its release from 'parent-survived' the parent "
+                                            f"{parent.pid} was still {signals.describe(parent.pid)}")
         facts["parent_end"] = signals.describe(parent.pid)
         facts["parent_status"] = seen.get("status")
         facts["child_end"] = signals.describe(gone)
@@ -127,16 +134,26 @@ def hangup(lab_grading: Grading) -> HangupRun:
 class OrphanRun(Run):
     steps: Optional[Steps] = None
     child: Optional[int] = None
-    parent: Optional[int] = None
-    child_state_at_exit: Optional[str] = None  # while the parent was held at 'parent-exiting'
-    parent_exited_early: bool = False  # it got to 'parent-exiting' while the child was held before stopping
+    parent: Optional[int] = None  # None: it had exited before the child reached 'child-stopping'
+    exit_problem: str = ""  # how the parent's exit did not come after the child's stop, as the kernel showed it
     log_at_adopted: list[str] = field(default_factory=list)
     adopted_end: str = ""  # how the child ended, if it did before 'child-adopted'
     foreground_at_reading: Optional[int] = None
+    reading_late: str = ""  # set if the shell had not taken the terminal back in time
     stopped_after_reading: bool = False
+    end_late: str = ""  # set if the child had neither ended nor stopped in time after 'child-reading'
+    late: list[str] = field(default_factory=list)  # other waits that ran out of time, in words
     child_end: str = ""
     child_status: Optional[int] = None
     log: list[str] = field(default_factory=list)
+
+
+def job_parent(stopping: Arrival) -> Optional[int]:
+    """The child's parent, the process bash started, as it was at 'child-stopping'; None if it had
+    already exited then: the child's parent was the grader itself, the subreaper that adopts every
+    orphan of a check, which is outside the shell's session."""
+    ppid = stopping.stat.ppid if stopping.stat is not None else os.getpid()
+    return None if ppid in (os.getpid(), 1) else ppid
 
 
 def run_orphan(grading: Grading) -> OrphanRun:
@@ -145,68 +162,27 @@ def run_orphan(grading: Grading) -> OrphanRun:
     log = grading.path("orphan.log")
     shell = grading.shell(programs=["orphan_group"])
     steps = Steps(grading, shell, f"orphan_group {log}")
-    facts: dict = {"steps": steps}
+    facts: dict = {"steps": steps, "late": []}
     command: Optional[Command] = None
-    stopping = steps.reach("child-stopping")
+
+    def nobody_left() -> Optional[str]:
+        # A parent that exits at once leaves its child to come later, adopted by the grader.
+        if steps.prompted() and not [s for s in signals.leftovers(keep=[shell.pid]) if s.state != "Z"]:
+            return "the program had ended, and no process of it was left"
+        return None
+
+    stopping = steps.reach("child-stopping", nobody_left, outlives_command=True)
     if stopping is not None and stopping.stat is not None:
-        child, parent = stopping.pid, stopping.stat.ppid
+        child, parent = stopping.pid, job_parent(stopping)
         facts.update(child=child, parent=parent)
-
-        def exiting_parent() -> Optional[Arrival]:
-            return next((a for a in checkpoints.arrivals("parent-exiting") if a.pid == parent), None)
-
-        # Hold the child until its parent waits for it (or is about to exit, or has ended).
-        steps.settle(lambda: procfs.wchan(parent) == "do_wait" or signals.ended(parent)
-                     or exiting_parent() is not None, SETTLE, "the parent's waitpid")
-        early = exiting_parent()
-        if early is not None:
-            # The parent is about to exit while its child has not even stopped: let it exit first.
-            facts["parent_exited_early"] = True
-            facts["child_state_at_exit"] = signals.state(child)
-            checkpoints.wait("parent-exiting", pid=parent)  # taken: no later wait returns it
-            early.release()
-            steps.settle(lambda: signals.ended(parent), SETTLE, "the parent's exit")
+        if parent is None:
+            facts["exit_problem"] = (f"the parent had already exited when the child reached 'child-stopping' "
+                                     f"(its parent was already {stopping.stat.ppid}, the grader, which adopts orphans)")
             stopping.release()
-            steps.settle(lambda: signals.state(child) in ("T", "t", "Z", None), SETTLE, "the child's stop")
+            settle_late(steps, facts, lambda: signals.state(child) in ("T", "t", "Z", None), "the child's stop")
         else:
-            stopping.release()
-            exiting = steps.reach("parent-exiting", ended_reason(parent, "the parent"))
-            if exiting is not None:
-                facts["child_state_at_exit"] = signals.state(child)
-                exiting.release()
-
-        def stopped_for_good() -> Optional[str]:
-            if signals.ended(parent) and signals.state(child) in ("T", "t"):
-                return (f"the child {child} is still stopped (T) after its parent exited: no SIGHUP or "
-                        "SIGCONT came")
-            return None
-
-        adopted = steps.reach("child-adopted", ended_reason(child, "the child"), stopped_for_good,
-                              outlives_command=True)
-        if adopted is None:
-            facts["adopted_end"] = signals.describe(child)
-        else:
-            facts["log_at_adopted"] = signals.read_log(log)
-            adopted.release()
-            command = steps.shell.wait_prompt(steps.start, steps.command, 10.0)
-            steps.settle(lambda: shell.foreground_group() == procfs.stat(shell.pid).pgid, SETTLE,
-                         "the shell taking the terminal back")
-            reading = steps.reach("child-reading", ended_reason(child, "the child"), outlives_command=True)
-            if reading is not None:
-                facts["foreground_at_reading"] = shell.foreground_group()
-                reading.release()
-                stopped = []
-
-                def child_done() -> bool:
-                    if signals.state(child) in ("T", "t"):
-                        stopped.append(True)
-                        return True
-                    return signals.ended(child)
-
-                steps.settle(child_done, SETTLE, "the child's end")
-                facts["stopped_after_reading"] = bool(stopped)
-        facts["child_end"] = signals.describe(child)
-        facts["child_status"] = signals.exit_code(child)
+            let_parent_exit(steps, stopping, parent, facts)
+        command = follow_orphan(steps, shell, child, parent, log, facts)
     if command is None:
         command = steps.finish()
     else:
@@ -218,6 +194,95 @@ def run_orphan(grading: Grading) -> OrphanRun:
         setattr(run, name, value)
     containment.kill_descendants()
     return run
+
+
+def settle_late(steps: Steps, facts: dict, condition: Callable[[], bool], what: str) -> bool:
+    """steps.settle(), and a note in facts['late'] when its deadline ran out."""
+    if steps.settle(condition, SETTLE, what):
+        return True
+    facts["late"].append(f"{what} did not come within {SETTLE:g} s")
+    return False
+
+
+def let_parent_exit(steps: Steps, stopping: Arrival, parent: int, facts: dict) -> None:
+    """Holds the child at 'child-stopping' until its parent waits for it, then lets the child stop and
+    notes the child's state when the parent reaches 'parent-exiting'. A parent that is about to exit
+    without waiting is let go first, so its mistake shows every time."""
+    checkpoints = steps.grading.checkpoints
+    child = stopping.pid
+
+    def exiting_parent() -> Optional[Arrival]:
+        return next((a for a in checkpoints.arrivals("parent-exiting") if a.pid == parent), None)
+
+    # A correct parent is in waitpid() at once; after SETTLE s the child is let go anyway.
+    steps.settle(lambda: procfs.wchan(parent) == "do_wait" or signals.ended(parent)
+                 or exiting_parent() is not None, SETTLE, "the parent's waitpid")
+    early = exiting_parent()
+    if early is not None:
+        facts["exit_problem"] = ("the parent reached 'parent-exiting' while its child, held at 'child-stopping', "
+                                 f"had not stopped yet (state {signals.state(child)})")
+        checkpoints.wait("parent-exiting", pid=parent)  # taken: no later wait returns it
+        early.release()
+        settle_late(steps, facts, lambda: signals.ended(parent), "the parent's exit")
+        stopping.release()
+        settle_late(steps, facts, lambda: signals.state(child) in ("T", "t", "Z", None), "the child's stop")
+        return
+    stopping.release()
+    exiting = steps.reach("parent-exiting", ended_reason(parent, "the parent"))
+    if exiting is None:
+        facts["exit_problem"] = ("the parent never reached 'parent-exiting': "
+                                 + steps.missing.get("parent-exiting", "it never got there"))
+        return
+    state = signals.state(child)
+    if state not in ("T", "t"):
+        facts["exit_problem"] = f"the child was {signals.describe(child)} when the parent reached 'parent-exiting'"
+    exiting.release()
+
+
+def follow_orphan(steps: Steps, shell: Shell, child: int, parent: Optional[int], log: str,
+                  facts: dict) -> Optional[Command]:
+    """After the parent's exit: the child's adoption, then its terminal read. The command's output
+    and status once the shell prompted again (None if the child never got that far)."""
+
+    def stopped_for_good() -> Optional[str]:
+        if (parent is None or signals.ended(parent)) and signals.state(child) in ("T", "t"):
+            return (f"the child {child} is still stopped (T) after its parent exited: no SIGHUP or "
+                    "SIGCONT came")
+        return None
+
+    adopted = steps.reach("child-adopted", ended_reason(child, "the child"), stopped_for_good,
+                          outlives_command=True)
+    if adopted is None:
+        facts["adopted_end"] = signals.describe(child)
+        facts["child_end"] = facts["adopted_end"]
+        facts["child_status"] = signals.exit_code(child)
+        return None
+    facts["log_at_adopted"] = signals.read_log(log)
+    adopted.release()
+    command = steps.shell.wait_prompt(steps.start, steps.command, 10.0)
+    shell_group = procfs.stat(shell.pid).pgid
+    if not steps.settle(lambda: shell.foreground_group() == shell_group, SETTLE, "the shell taking the terminal back"):
+        facts["reading_late"] = (f"{SETTLE:g} s after the shell prompted again, the terminal's foreground group was "
+                                 f"still {shell.foreground_group()}, not the shell's {shell_group}")
+    reading = steps.reach("child-reading", ended_reason(child, "the child"), outlives_command=True)
+    if reading is not None:
+        facts["foreground_at_reading"] = shell.foreground_group()
+        reading.release()
+        stopped = []
+
+        def child_done() -> bool:
+            if signals.state(child) in ("T", "t"):
+                stopped.append(True)
+                return True
+            return signals.ended(child)
+
+        if not steps.settle(child_done, SETTLE, "the child's end"):
+            facts["end_late"] = (f"{SETTLE:g} s after its release from 'child-reading' the child {child} was still "
+                                 f"{signals.describe(child)}, neither ended nor stopped")
+        facts["stopped_after_reading"] = bool(stopped)
+    facts["child_end"] = signals.describe(child)
+    facts["child_status"] = signals.exit_code(child)
+    return command
 
 
 @pytest.fixture(scope="module")
@@ -248,12 +313,12 @@ def test_hangup_pair_ready(hangup: HangupRun) -> None:
     status = at.status
     if status is None or not status.ignores(SIGHUP):
         shown = f"SigIgn={status.sig_ignored:#x} SigCgt={status.sig_caught:#x}" if status else "nothing"
-        raise CheckFailed("the parent to ignore SIGHUP (SigIgn bit 1) at 'parent-ready', before the hangup",
+        raise CheckFailed("the parent to ignore SIGHUP (0x1 set in SigIgn) at 'parent-ready', before the hangup",
                           f"kernel: {shown}", at=at)
     status = hangup.at("child-ready").status
     if status is None or not status.catches(SIGHUP):
         shown = f"SigIgn={status.sig_ignored:#x} SigCgt={status.sig_caught:#x}" if status else "nothing"
-        raise CheckFailed("the child to catch SIGHUP (SigCgt bit 1) at 'child-ready'", f"kernel: {shown}",
+        raise CheckFailed("the child to catch SIGHUP (0x1 set in SigCgt) at 'child-ready'", f"kernel: {shown}",
                           "Install the handler before the checkpoint.", at=hangup.at("child-ready"))
 
 
@@ -310,23 +375,29 @@ def test_handler_logs_before_dying(hangup: HangupRun) -> None:
 @check(points=4, hint="part B, tasks 1 and 2")
 def test_orphaned_group_gets_sighup_then_sigcont(orphan: OrphanRun) -> None:
     """A group orphaned while a member is stopped gets SIGHUP, then SIGCONT"""
-    stopping = orphan.at("child-stopping")
     expected = "the group, orphaned with a stopped member, to get SIGHUP then SIGCONT"
-    if orphan.child_state_at_exit not in ("T", "t"):
+    if "child-stopping" not in orphan.arrivals:
+        raise orphan.steps.never_reached("child-stopping", expected + ": the child to reach 'child-stopping'")
+    stopping = orphan.at("child-stopping")
+    late = "".join(f"; {note}" for note in orphan.late)
+    if orphan.exit_problem:
         raise CheckFailed(expected + f": the child {orphan.child} stopped (T) when its parent exits",
-                          f"kernel: the child was in state {orphan.child_state_at_exit} when the parent reached "
-                          "'parent-exiting'",
+                          f"kernel: {orphan.exit_problem}{late}",
                           "Did the parent exit before the child stopped? Then no SIGHUP or SIGCONT comes.",
                           at=stopping)
     if "child-adopted" not in orphan.arrivals:
         raise CheckFailed(expected + ", and the child to survive them and reach 'child-adopted'",
                           f"{orphan.steps.missing.get('child-adopted', 'it never got there')}; "
-                          f"the kernel: {orphan.adopted_end}; the log: {log_tail(orphan.log)}",
+                          f"the kernel: {orphan.adopted_end}; the log: {log_tail(orphan.log)}{late}",
                           "Without a SIGHUP handler the orphaning SIGHUP kills the child.")
     adopted = orphan.stat_at("child-adopted")
-    if adopted.state in ("T", "t") or adopted.pgid != stopping.stat.pgid:
-        raise CheckFailed("the child running again, still in its group", f"kernel: {adopted}",
+    if adopted.state in ("T", "t"):
+        raise CheckFailed("the child running again at 'child-adopted'",
+                          f"kernel: the child {adopted.pid} is stopped (state {adopted.state})",
                           at=orphan.at("child-adopted"))
+    if adopted.pgid != stopping.stat.pgid:
+        raise CheckFailed(f"the child still in its group {stopping.stat.pgid} at 'child-adopted'",
+                          f"kernel: the child {adopted.pid} is in group {adopted.pgid}", at=orphan.at("child-adopted"))
     caught = [line for line in orphan.log_at_adopted if line.startswith("child: caught SIG")]
     if caught != ["child: caught SIGHUP", "child: caught SIGCONT"]:
         shown = " / ".join(caught) or "no 'child: caught' line"
@@ -376,32 +447,55 @@ def test_orphan_read_fails_with_eio(orphan: OrphanRun) -> None:
     at = orphan.at("child-reading")
     if orphan.foreground_at_reading == reading.pgid:
         raise CheckFailed("the child's group in the background when it reads",
-                          f"it is the terminal's foreground group {reading.pgid}", at=at)
+                          orphan.reading_late or f"it is the terminal's foreground group {reading.pgid}", at=at)
     expected = "the terminal read of an orphaned background group to fail with EIO (logged)"
     if orphan.stopped_after_reading:
         raise CheckFailed(expected, f"the child {reading.pid} stopped (T), as if its group were not orphaned",
                           at=at)
     if not any("EIO" in line for line in orphan.log):
-        raise CheckFailed(expected, f"the child is {orphan.child_end}; the log: {log_tail(orphan.log)}", at=at)
+        state = orphan.end_late or f"the child is {orphan.child_end}"
+        raise CheckFailed(expected, f"{state}; the log: {log_tail(orphan.log)}", at=at)
+
+
+def ended_how(status: int) -> str:
+    """A wait status as the end of a sentence: 'was killed by signal 1 (SIGHUP)', 'exited with status 1'."""
+    words = signals.describe_status(status)
+    return "was " + words if words.startswith("killed") else words
+
+
+def require_no_leftovers(run: Run, program: str) -> None:
+    """Fails if a process of `program` is still there, saying what a stopped or zombie one means."""
+    if run.leftovers:
+        described = ", ".join(f"{s.pid} {s.comm} [{s.state}]" for s in run.leftovers)
+        stopped = any(s.state in ("T", "t") for s in run.leftovers)
+        raise CheckFailed(f"no process of {program} left once it is done",
+                          f"still there: {described}"
+                          + (" (T: stopped for good, its orphaned group got no SIGHUP and SIGCONT)" if stopped else "")
+                          + (" (Z: a zombie nobody reaped)" if any(s.state == "Z" for s in run.leftovers) else ""))
+
+
+@check(points=1, hint="part A, tasks 1 and 2")
+def test_hangup_pair_exits_cleanly(hangup: HangupRun) -> None:
+    """hangup_pair leaves nothing behind after the hangup, and its parent exits with status 0"""
+    if hangup.parent_end_late:
+        raise CheckFailed("hangup_pair's parent to exit once it has reaped its child", hangup.parent_end_late,
+                          at=hangup.at("parent-survived"))
+    require_no_leftovers(hangup, "hangup_pair")
+    if hangup.parent_status is not None and hangup.parent_status != 0:
+        raise CheckFailed("hangup_pair's parent to exit with status 0",
+                          f"kernel: the parent {ended_how(hangup.parent_status)}")
 
 
 @check(points=1, hint="part B, task 1")
-def test_exits_cleanly(hangup: HangupRun, orphan: OrphanRun) -> None:
-    """Nothing is left behind: no stopped child, no zombie, and exit status 0"""
-    for run in (hangup, orphan):
-        if run.leftovers:
-            described = ", ".join(f"{s.pid} {s.comm} [{s.state}]" for s in run.leftovers)
-            stopped = any(s.state in ("T", "t") for s in run.leftovers)
-            raise CheckFailed("no process left once the programs are done",
-                              f"still there: {described}"
-                              + (" (T: stopped for good, its orphaned group got no SIGHUP and SIGCONT)"
-                                 if stopped else ""))
-    if hangup.parent_status is not None and hangup.parent_status != 0:
-        raise CheckFailed("hangup_pair's parent to exit with status 0",
-                          f"it {signals.describe_status(hangup.parent_status)}")
+def test_orphan_group_exits_cleanly(orphan: OrphanRun) -> None:
+    """orphan_group leaves nothing behind, no stopped child and no zombie, and exits with status 0"""
+    require_no_leftovers(orphan, "orphan_group")
     command = orphan.commands[orphan.steps.command]
     if command.status != 0:
         raise CheckFailed("orphan_group to exit with status 0", f"exit status {command.status}")
+    if orphan.end_late:
+        raise CheckFailed("orphan_group's child to end after its terminal read", orphan.end_late,
+                          at=orphan.at("child-reading"))
     if orphan.child_status is not None and orphan.child_status != 0:
         raise CheckFailed("orphan_group's child to exit with status 0",
-                          f"it {signals.describe_status(orphan.child_status)}")
+                          f"kernel: the child {ended_how(orphan.child_status)}")

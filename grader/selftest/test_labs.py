@@ -75,9 +75,11 @@ ONE_BROKEN = {
                                  "test_proc_info_no_terminal"}),
     "04-group-signals": ("sigcatch.c", {"test_group_ready_before_signal", "test_signal_kills_every_member",
                                         "test_parent_survives", "test_children_reaped",
-                                        "test_reaped_lines_match_kernel", "test_kill_zero_signals_own_group"}),
+                                        "test_reaped_lines_match_kernel", "test_kill_zero_signals_own_group",
+                                        "test_child_joins_group_itself", "test_kill_group_exits_cleanly"}),
     "08-hangup": ("orphan_group.c", {"test_hangup_pair_ready", "test_ignoring_process_survives_hangup",
-                                     "test_default_process_dies", "test_handler_logs_before_dying"}),
+                                     "test_default_process_dies", "test_handler_logs_before_dying",
+                                     "test_hangup_pair_exits_cleanly"}),
 }
 
 
