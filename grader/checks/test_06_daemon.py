@@ -358,7 +358,11 @@ def test_06_hangup_then_sigterm(launch: Launch) -> None:
     if len(launch.ticks()) < before + 2:
         raise launch.failed("the daemon to keep ticking after the terminal was closed",
                             f"no new tick within {RETURN_DEADLINE:g} s")
-    os.kill(daemon.pid, signal.SIGTERM)
+    try:
+        os.kill(daemon.pid, signal.SIGTERM)
+    except ProcessLookupError:  # it died (and was reaped) since it was last seen ticking
+        raise launch.failed("the daemon to exit on SIGTERM", "the daemon had already exited when SIGTERM "
+                            "was to be sent, after the terminal was closed") from None
     status: list[Optional[int]] = [None]
 
     def ended() -> bool:

@@ -135,7 +135,9 @@ static int take_pid_file(const char *path)
      * name (link(2) if there is none, rename(2) over a stale one). A PID file is stale when
      * nobody holds its lock (try_lock, lock_holder); say so on stdout with the word "stale".
      * Check with is_current_file() that the file you locked is still the one the name shows.
-     * For now: overwrite the file in place, without any lock. */
+     * Open the old file with O_NOFOLLOW, and bound the retries: each must end in success or in
+     * an error message, never in an endless loop. For now: overwrite the file in place, without
+     * any lock. */
     (void)prepare_temp_pid_file;
     (void)is_current_file;
     (void)read_contents;
@@ -176,40 +178,60 @@ static int read_proc(pid_t pid, struct proc *proc)
     return 0;
 }
 
-/* Fills out[] with every living (not zombie) descendant of this process; returns how many. */
-static int list_descendants(struct proc *out, int max)
+/* Reads every process in /proc, however many there are (a descendant may have any PID, so a
+ * scan that stopped early could miss it). Returns a malloc'ed array; *count says how long. */
+static struct proc *read_all_procs(int *count)
 {
-    static struct proc all[MAX_PROCS];
-    int total = 0, found = 0;
+    size_t capacity = 1024, total = 0;
+    struct proc *all = malloc(capacity * sizeof *all);
     struct dirent *entry;
     DIR *dir = opendir("/proc");
 
+    if (all == NULL)
+        die("malloc");
     if (dir == NULL)
         die("opendir /proc");
-    while ((entry = readdir(dir)) != NULL && total < MAX_PROCS) {
+    for (errno = 0; (entry = readdir(dir)) != NULL; errno = 0) {
         pid_t pid = (pid_t)atoi(entry->d_name);
 
-        if (pid > 0 && read_proc(pid, &all[total]) == 0)
+        if (pid <= 0)
+            continue; /* not a process: "self", "meminfo", ... */
+        if (total == capacity) {
+            struct proc *bigger = realloc(all, 2 * capacity * sizeof *all);
+
+            if (bigger == NULL)
+                die("realloc");
+            all = bigger;
+            capacity *= 2;
+        }
+        if (read_proc(pid, &all[total]) == 0) /* fails if it exited meanwhile: skip it */
             total++;
     }
+    if (errno != 0)
+        die("readdir /proc");
     closedir(dir);
+    *count = (int)total;
+    return all;
+}
+
+/* Fills out[] with up to max living (not zombie) descendants of this process; returns how many.
+ * A zombie is already dead and has no children (they were re-parented when it died). */
+static int list_descendants(struct proc *out, int max)
+{
+    int total, found = 0;
+    struct proc *all = read_all_procs(&total);
 
     /* Breadth first from ourselves: out[] doubles as the queue of parents to expand. */
     for (int parent = -1; parent < found; parent++) {
         pid_t parent_pid = parent < 0 ? getpid() : out[parent].pid;
 
         for (int i = 0; i < total && found < max; i++) {
-            if (all[i].ppid == parent_pid)
+            if (all[i].ppid == parent_pid && all[i].state != 'Z')
                 out[found++] = all[i];
         }
     }
-    /* Zombies are already dead; they only wait to be reaped. */
-    int living = 0;
-    for (int i = 0; i < found; i++) {
-        if (out[i].state != 'Z')
-            out[living++] = out[i];
-    }
-    return living;
+    free(all);
+    return found;
 }
 
 /* ---- supervising ---------------------------------------------------------------------------- */
@@ -414,7 +436,9 @@ static int run_stop(const char *pid_path)
     if (kill(supervisor, SIGTERM) < 0)
         die("kill supervisor");
     /* TODO (section 3): wait until the supervisor has finished: a read lock (F_SETLKW) on fd is
-     * granted only once the supervisor's write lock is gone. */
+     * granted only once the supervisor's write lock is gone. Then open the name again: if the
+     * same supervisor holds a lock on the file it leads to now, wait on that one too (README,
+     * "One more race"). */
     close(fd);
     printf("supervise stop: supervisor PID=%ld has stopped the service and exited\n", (long)supervisor);
     return 0;

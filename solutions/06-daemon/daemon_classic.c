@@ -117,8 +117,11 @@ static void start_new_session(int ready_fd)
     if (setsid() < 0)
         fail_setup(ready_fd, "setsid");
     checkpoint("after-setsid");
-    /* When this session leader exits, its session's processes could get SIGHUP; ignore it.
-     * A daemon without a terminal has no other use for SIGHUP here. */
+    /* A defence, not a reaction to the recipe: this session has no terminal to hang up, and the
+     * exit of its leader (this process, after the next fork) sends the daemon nothing. But SIGHUP
+     * kills by default, and a stray one (kill -HUP by hand, an old init script's "reload") must
+     * not end the daemon. Daemons that can re-read a configuration handle SIGHUP; we have nothing
+     * to reload, so we ignore it. */
     if (signal(SIGHUP, SIG_IGN) == SIG_ERR)
         fail_setup(ready_fd, "signal SIGHUP");
 }

@@ -32,6 +32,7 @@
 #define DEFAULT_GRACE_MS 2000
 #define POLL_MS 10
 #define MAX_PROCS 4096
+#define MAX_TAKE_ATTEMPTS 100 /* other starts replacing PIDFILE under us, one after the other */
 
 struct proc {
     pid_t pid, ppid, pgid, sid;
@@ -122,6 +123,16 @@ static int is_current_file(int fd, const char *path)
     return by_fd.st_dev == by_path.st_dev && by_fd.st_ino == by_path.st_ino;
 }
 
+/* Gives up on the PID file: removes our temporary file and says why. */
+static void give_up_pid_file(const char *temp_path, const char *what)
+{
+    int saved = errno;
+
+    unlink(temp_path);
+    errno = saved;
+    die(what);
+}
+
 /* Publishes our locked temporary file as PIDFILE, or exits if a live supervisor holds it.
  * Whoever holds the lock on the file that PIDFILE names is the owner. A PIDFILE nobody has
  * locked is stale, whatever PID it contains: that PID may long since belong to another process.
@@ -136,22 +147,32 @@ static int take_pid_file(const char *path)
     fd = prepare_temp_pid_file(temp_path);
     checkpoint("pidfile-ready-to-publish");
 
-    for (;;) {
-        int old = open(path, O_RDWR | O_CLOEXEC);
+    /* Each round loses only to another start that changed PIDFILE meanwhile, so a bounded number
+     * of rounds is plenty; the bound turns anything else into an error instead of a busy loop. */
+    for (int attempt = 0;; attempt++) {
+        int old;
 
+        if (attempt == MAX_TAKE_ATTEMPTS) {
+            fprintf(stderr, "supervise: %s keeps changing under us; giving up\n", path);
+            unlink(temp_path);
+            exit(1);
+        }
+        /* O_NOFOLLOW: a symbolic link is refused (ELOOP), never followed to some other file. A
+         * dangling one would otherwise look absent to open() and present to link(), forever. */
+        old = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
         if (old < 0 && errno == ENOENT) {
             /* No PID file: link() fails with EEXIST if another start got there first. */
             if (link(temp_path, path) == 0)
                 break;
             if (errno != EEXIST)
-                die("link PID file");
+                give_up_pid_file(temp_path, "link PID file");
             continue;
         }
         if (old < 0)
-            die("open PID file");
+            give_up_pid_file(temp_path, "open PID file");
         if (try_lock(old, F_WRLCK) < 0) {
             if (errno != EAGAIN && errno != EACCES)
-                die("fcntl F_SETLK PID file");
+                give_up_pid_file(temp_path, "fcntl F_SETLK PID file");
             fprintf(stderr, "supervise: already running: supervisor PID=%ld holds the lock on %s\n",
                     (long)lock_holder(old), path);
             unlink(temp_path);
@@ -169,7 +190,7 @@ static int take_pid_file(const char *path)
         /* rename() replaces the name in one step: readers see the old file or ours, never a
          * half-written one. We still hold the old file's lock, so no other start can slip in. */
         if (rename(temp_path, path) < 0)
-            die("rename PID file");
+            give_up_pid_file(temp_path, "rename PID file");
         close(old); /* drops only the lock on the old file; ours is a different file */
         return fd;
     }
@@ -204,40 +225,60 @@ static int read_proc(pid_t pid, struct proc *proc)
     return 0;
 }
 
-/* Fills out[] with every living (not zombie) descendant of this process; returns how many. */
-static int list_descendants(struct proc *out, int max)
+/* Reads every process in /proc, however many there are (a descendant may have any PID, so a
+ * scan that stopped early could miss it). Returns a malloc'ed array; *count says how long. */
+static struct proc *read_all_procs(int *count)
 {
-    static struct proc all[MAX_PROCS];
-    int total = 0, found = 0;
+    size_t capacity = 1024, total = 0;
+    struct proc *all = malloc(capacity * sizeof *all);
     struct dirent *entry;
     DIR *dir = opendir("/proc");
 
+    if (all == NULL)
+        die("malloc");
     if (dir == NULL)
         die("opendir /proc");
-    while ((entry = readdir(dir)) != NULL && total < MAX_PROCS) {
+    for (errno = 0; (entry = readdir(dir)) != NULL; errno = 0) {
         pid_t pid = (pid_t)atoi(entry->d_name);
 
-        if (pid > 0 && read_proc(pid, &all[total]) == 0)
+        if (pid <= 0)
+            continue; /* not a process: "self", "meminfo", ... */
+        if (total == capacity) {
+            struct proc *bigger = realloc(all, 2 * capacity * sizeof *all);
+
+            if (bigger == NULL)
+                die("realloc");
+            all = bigger;
+            capacity *= 2;
+        }
+        if (read_proc(pid, &all[total]) == 0) /* fails if it exited meanwhile: skip it */
             total++;
     }
+    if (errno != 0)
+        die("readdir /proc");
     closedir(dir);
+    *count = (int)total;
+    return all;
+}
+
+/* Fills out[] with up to max living (not zombie) descendants of this process; returns how many.
+ * A zombie is already dead and has no children (they were re-parented when it died). */
+static int list_descendants(struct proc *out, int max)
+{
+    int total, found = 0;
+    struct proc *all = read_all_procs(&total);
 
     /* Breadth first from ourselves: out[] doubles as the queue of parents to expand. */
     for (int parent = -1; parent < found; parent++) {
         pid_t parent_pid = parent < 0 ? getpid() : out[parent].pid;
 
         for (int i = 0; i < total && found < max; i++) {
-            if (all[i].ppid == parent_pid)
+            if (all[i].ppid == parent_pid && all[i].state != 'Z')
                 out[found++] = all[i];
         }
     }
-    /* Zombies are already dead; they only wait to be reaped. */
-    int living = 0;
-    for (int i = 0; i < found; i++) {
-        if (out[i].state != 'Z')
-            out[living++] = out[i];
-    }
-    return living;
+    free(all);
+    return found;
 }
 
 /* ---- supervising ---------------------------------------------------------------------------- */
@@ -312,7 +353,8 @@ static int terminate_escapees(const struct service *service, pid_t *done, int *d
         if (already || kill(procs[i].pid, SIGTERM) < 0)
             continue;
         kill(procs[i].pid, SIGCONT); /* a stopped process acts on SIGTERM only once continued */
-        printf("supervise: SIGTERM -> escapee PID=%ld (PGID=%ld SID=%ld)\n", (long)procs[i].pid, (long)procs[i].pgid, (long)procs[i].sid);
+        printf("supervise: SIGTERM -> escapee PID=%ld (PGID=%ld SID=%ld)\n", (long)procs[i].pid,
+               (long)procs[i].pgid, (long)procs[i].sid);
         if (*done_count < MAX_PROCS)
             done[(*done_count)++] = procs[i].pid;
         sent++;
@@ -456,9 +498,35 @@ static int run_start(long grace_ms, const char *pid_path, char **argv)
 
 /* ---- stop ----------------------------------------------------------------------------------- */
 
-static int run_stop(const char *pid_path)
+/* Waits until the supervisor has exited: a read lock on the PID file is granted only once its
+ * write lock is gone. One catch: a start that replaced a stale file held the lock on the OLD
+ * file only until its rename(); if that was the file we opened, our lock comes through while the
+ * supervisor runs on, locking the new file. So wait again on whatever the name leads to now, for
+ * as long as the same supervisor holds it. A supervisor removes the name before it exits. */
+static void wait_for_supervisor(int fd, const char *pid_path, pid_t supervisor)
 {
     struct flock wait_lock = { .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0 };
+
+    for (;;) {
+        while (fcntl(fd, F_SETLKW, &wait_lock) < 0) {
+            if (errno != EINTR)
+                die("fcntl F_SETLKW");
+        }
+        close(fd);
+        fd = open(pid_path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT)
+            return;
+        if (fd < 0)
+            die("open PID file");
+        if (lock_holder(fd) != supervisor) {
+            close(fd);
+            return;
+        }
+    }
+}
+
+static int run_stop(const char *pid_path)
+{
     char text[64];
     pid_t supervisor;
     int fd = open(pid_path, O_RDONLY | O_CLOEXEC);
@@ -481,12 +549,7 @@ static int run_stop(const char *pid_path)
     fflush(stdout);
     if (kill(supervisor, SIGTERM) < 0)
         die("kill supervisor");
-    /* Wait for the supervisor to finish: our read lock is granted once its write lock is gone. */
-    while (fcntl(fd, F_SETLKW, &wait_lock) < 0) {
-        if (errno != EINTR)
-            die("fcntl F_SETLKW");
-    }
-    close(fd);
+    wait_for_supervisor(fd, pid_path, supervisor);
     printf("supervise stop: supervisor PID=%ld has stopped the service and exited\n", (long)supervisor);
     return 0;
 }
