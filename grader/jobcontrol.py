@@ -5,6 +5,9 @@
 - `JobShell` is a shell with job control on a fresh pty: the lab's own jsh, run directly on the pty
   as its session leader, or bash (`PROCGROUP_JOB_SHELL=bash`), which the project's own tests use to
   show that the lab 05 checks about kernel state hold for a correct, widely used shell.
+- `ShellStartedByBash` is the same shell typed into an interactive bash instead (`jsh &`, or
+  `sh -c 'jsh; ...'`), the way a person starts one shell from another: then the shell's own start
+  (waiting to be in the foreground, its own group, taking the terminal) has work to do.
 - Every wait is for an event with a deadline (PATIENCE) that a correct program never comes near,
   and it gives up at once when the event has become impossible (the shell died, a process of the
   job ended), so that most wrong programs fail without waiting the deadline out either.
@@ -14,6 +17,7 @@ from __future__ import annotations
 import os
 import platform
 import re
+import secrets
 import signal
 import time
 from dataclasses import dataclass
@@ -44,6 +48,17 @@ def children(pid: int) -> list[procfs.Stat]:
     except OSError:  # gone, or a kernel without the children file
         pids = [s.pid for s in procfs.all_stats() if s.ppid == pid]
     return [s for s in (procfs.try_stat(child) for child in pids) if s is not None]
+
+
+def below(pid: int) -> list[procfs.Stat]:
+    """Every process under `pid`: its children, their children, and so on."""
+    found: list[procfs.Stat] = []
+    frontier = [pid]
+    while frontier:
+        for child in children(frontier.pop()):
+            found.append(child)
+            frontier.append(child.pid)
+    return found
 
 
 def cmdline(pid: int) -> Optional[tuple[str, ...]]:
@@ -331,3 +346,65 @@ class JobShell:
                      or not self.alive(), "the shell handing the terminal over or waiting for the job")
             job = Job([procfs.try_stat(pid) or old for pid, old in zip(job.pids, job.processes)])
         return job
+
+
+class ShellStartedByBash(JobShell):
+    """jsh (or bash) typed into an interactive bash on a fresh pty, as a person starts one shell from
+    another. `outer` is that bash, the session leader; the shell under test is found by what it runs
+    once the line that starts it has been typed (start(), then find())."""
+
+    def __init__(self, grading: Grading, bash: bool) -> None:
+        self.bash = bash
+        self.outer = grading.shell(programs=() if bash else ["jsh"])
+        self.terminal = self.outer
+        if bash:
+            # A prompt of its own, told apart from the outer bash's. It shows a command number where
+            # the command line has \# (typed \\#, unquoted, so that it fits inside sh -c '...' too):
+            # the outer bash's job reports repeat the command line, and so never match it.
+            token = secrets.token_hex(4)
+            self.command = f"env PS1=inner-{token}-\\\\#: bash --norc --noprofile --noediting -i"
+            self.argv: tuple[str, ...] = ("bash", "--norc", "--noprofile", "--noediting", "-i")
+            self.prompt = re.compile(rb"inner-" + token.encode() + rb"-\d+:")
+            self.name = "bash"
+        else:
+            self.command = "jsh"
+            self.argv = ("jsh",)
+            self.prompt = JSH_PROMPT
+            self.name = "jsh"
+        self.pid = 0  # known once find() has found it
+        self.exit_status = None
+
+    def start(self, line: str) -> int:
+        """Types `line` into the outer bash, `{shell}` in it replaced by the command that starts the shell."""
+        return self.type_line(line.replace("{shell}", self.command))
+
+    def find(self, start: int) -> procfs.Stat:
+        """Waits until the shell typed at `start` runs (a descendant of the outer bash runs its argv)."""
+        outer = self.outer
+
+        def running() -> Optional[procfs.Stat]:
+            for process in below(outer.pid):
+                if process.state != "Z" and cmdline(process.pid) == self.argv:
+                    return process
+            return None
+
+        def give_up() -> Optional[str]:
+            gone = outer.shell_gone()
+            if gone:
+                return gone
+            if outer.ended_since(start) and all(s.state == "Z" for s in below(outer.pid)):
+                return f"what bash started has already ended; the terminal showed {self.since(start).strip()!r}"
+            return None
+
+        found = wait_for(outer, running, f"{self.name} running", give_up=give_up)
+        self.pid = found.pid
+        return found
+
+    def alive(self) -> bool:
+        return self.pid != 0 and state(self.pid) not in ("", "Z")
+
+    def how_it_ended(self) -> str:
+        return "the shell is still running" if self.alive() else f"{self.name} has ended"
+
+    def tree(self) -> str:
+        return session_tree(self.outer.pid, self.foreground())

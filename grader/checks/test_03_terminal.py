@@ -37,6 +37,12 @@ def output_since(shell: Shell, start: int) -> str:
     return shell.prompt.sub(b"\n", bytes(shell.transcript[start:])).decode("utf-8", "replace")
 
 
+def still(pid: int) -> str:
+    """The kernel's view of a process that should have ended by now."""
+    found = procfs.try_stat(pid)
+    return describe([found]) if found is not None else f"{pid} has just ended"
+
+
 def program_ended(shell: Shell, start: int, background: bool) -> Callable[[], Optional[str]]:
     """A reason to stop waiting for a program typed at `start`: it has ended."""
 
@@ -112,8 +118,11 @@ def show(grading: Grading, shell: Shell, command: str, last: str, background: bo
         shown.foreground = shell.foreground_group()
         if "|" in command:
             # bash forks every member of a pipeline and each then execs its program; on a loaded
-            # machine the other member may not have exec'd yet. Its group is already right, but the
-            # checks name members by what they run, so wait (this one is held) until both do.
+            # machine the other member may not have exec'd yet. Its group is already right: this
+            # relies on bash, which calls setpgid for each member from its own side right after
+            # forking it, and holds the group's leader (the first member) before its exec until
+            # every member has been forked (on a pipe that bash then closes; seen with strace).
+            # But the checks name members by what they run, so wait (this one is held) until both do.
             try:
                 shell.wait_until(lambda: all(c.comm != "bash" for c in children(shell.pid)), PATIENCE,
                                  "the pipeline's other command to start")
@@ -130,7 +139,14 @@ def show(grading: Grading, shell: Shell, command: str, last: str, background: bo
     if background:
         found = STARTED.search(shell.transcript, start)
         if found:
-            shell.wait_until(lambda: ended(int(found.group(1))), PATIENCE, "the background program ending")
+            pid = int(found.group(1))
+            try:
+                shell.wait_until(lambda: ended(pid), PATIENCE, "the background program ending")
+            except TerminalTimeout:
+                shown.problem = CheckFailed(
+                    f"'{command}' to end once it has printed its lines and left its checkpoint 'printed'",
+                    f"{PATIENCE:g} s later it is still there: kernel: {still(pid)}; it printed "
+                    f"{output_since(shell, start).strip()!r}", at=shown.arrival)
         shell.run("")  # bash reports the finished job; the output is complete
     else:
         shell.wait_prompt(start, command, timeout=PATIENCE)
@@ -378,7 +394,14 @@ def test_background_read_stops(grading: Grading) -> None:
     require_shell_report(io, "Stopped(SIGTTIN)")
     require_where_line(io, shell_group)
     start = io.shell.type_line("fg")
-    io.shell.wait_until(lambda: state(io.pid) != "T", PATIENCE, "tty_io continuing after 'fg'")
+    try:
+        io.shell.wait_until(lambda: state(io.pid) != "T", PATIENCE, "tty_io continuing after 'fg'")
+    except TerminalTimeout:
+        raise CheckFailed("after 'fg', tty_io to continue (leave state T) and read a line",
+                          f"{PATIENCE:g} s after 'fg': kernel: {still(io.pid)}; the terminal showed "
+                          f"{io.shell.since(start).strip()!r}",
+                          "fg gives the job the terminal and sends it SIGCONT; a stopped process that is continued "
+                          "tries its read again.", at=io.arrival) from None
     io.shell.type_line("hello")
     try:
         io.shell.expect(r"tty_io: read 6 bytes: hello", timeout=PATIENCE, start=start)
@@ -424,7 +447,12 @@ def test_background_write_without_tostop(grading: Grading) -> None:
                           f"appeared; it printed {io.printed().strip()!r}",
                           "Only changing the terminal (tcsetpgrp, tcsetattr) from the background stops a process "
                           "with SIGTTOU whatever tostop says.", at=io.arrival)
-    io.shell.wait_until(lambda: ended(io.pid), PATIENCE, "tty_io ending")
+    try:
+        io.shell.wait_until(lambda: ended(io.pid), PATIENCE, "tty_io ending")
+    except TerminalTimeout:
+        raise CheckFailed("without tostop, 'tty_io write &' to end once its line is written",
+                          f"its line appeared, but {PATIENCE:g} s later it is still there: kernel: {still(io.pid)}",
+                          "tty_io write writes its one line and returns from main.", at=io.arrival) from None
     require_where_line(io, shell_group)
 
 

@@ -1,7 +1,9 @@
 """Lab 05: a job-control shell. Handout: labs/05-job-control/README.md.
 
-jsh runs directly on a fresh pty, as its session leader, the way a terminal emulator starts a shell.
-The grader types at it like a person, Ctrl-C and Ctrl-Z included, and judges the kernel's view: the
+jsh runs directly on a fresh pty, as its session leader, the way a terminal emulator starts a shell;
+for the shell's own start (section 3) it is also typed into an interactive bash, as `jsh &` and as
+`sh -c 'jsh; ...'`, where it must stop until `fg`, or leave sh's group and take the terminal. The
+grader types at it like a person, Ctrl-C and Ctrl-Z included, and judges the kernel's view: the
 groups of a job, the terminal's foreground group (read on the grader's side of the pty), process
 states, signal dispositions. Each theme is one run on a fresh shell, recorded once and judged by
 several checks; Ctrl-C and Ctrl-Z are typed only after every process of the job runs its program
@@ -23,8 +25,8 @@ from grader import containment, procfs
 from grader.build import LabBuild
 from grader.check import CheckFailed, CheckTimedOut, Grading, check, deadline
 from grader.checkpoints import CheckpointNeverReached
-from grader.jobcontrol import (PATIENCE, GaveUp, Job, JobShell, blocked_in_wait_without_stops, cmdline, describe,
-                               ended, job_shell_is_bash, state, wait_for)
+from grader.jobcontrol import (PATIENCE, GaveUp, Job, JobShell, ShellStartedByBash, blocked_in_wait_without_stops,
+                               cmdline, describe, ended, job_shell_is_bash, state, wait_for)
 from grader.report import indent
 from grader.terminal import OutputFlood, TerminalTimeout
 
@@ -108,7 +110,8 @@ class Stopped(Exception):
         self.expected, self.observed, self.moment = expected, observed, moment
 
 
-def perform(lab: LabBuild, run_as: containment.RunAs, scenario: Callable[[Recorder], None]) -> JobRun:
+def perform(lab: LabBuild, run_as: containment.RunAs, scenario: Callable[[Recorder], None],
+            make_shell: Callable[[Grading], JobShell]) -> JobRun:
     grading = Grading(lab, run_as, containment.Limits())
     run = JobRun("bash" if BASH else "jsh")
     stopped: Optional[Stopped] = None
@@ -116,7 +119,7 @@ def perform(lab: LabBuild, run_as: containment.RunAs, scenario: Callable[[Record
     try:
         with deadline(RUN_LIMIT):
             try:
-                shell = JobShell(grading, BASH)
+                shell = make_shell(grading)
             except GaveUp as error:
                 raise Stopped("the shell to print its first prompt", str(error), "") from None
             scenario(Recorder(grading, shell, run))
@@ -191,25 +194,29 @@ def prompt_after_stop(r: Recorder, job: Job, start: int) -> str:
                   "after Ctrl-Z")
 
 
-def wait_all_stopped(r: Recorder, job: Job, moment: str, hopeless: str) -> dict[int, str]:
-    """After Ctrl-Z: until every process of the job is stopped, or one has ended."""
+def wait_all_stopped(r: Recorder, job: Job, moment: str, hopeless: str, start: int) -> dict[int, str]:
+    """After Ctrl-Z (typed at `start`): until every process of the job is stopped, or one has ended."""
 
-    def stopped() -> bool:
-        return all(s == "T" for s in job.states().values())
+    def stopped() -> Optional[dict[int, str]]:
+        states = job.states()
+        return states if all(s == "T" for s in states.values()) else None
 
     def one_ended() -> Optional[str]:
         gone = [pid for pid in job.pids if ended(pid)]
         return f"process {', '.join(map(str, gone))} of the job ended" if gone else None
 
+    seen: Optional[dict[int, str]] = None
     if not hopeless:
         try:
-            wait_for(r.shell.terminal, stopped, "every process of the job stopping", give_up=one_ended)
+            seen = wait_for(r.shell.terminal, stopped, "every process of the job stopping", give_up=one_ended)
         except GaveUp:
             pass  # judged by the checks from the states recorded here
     r.moment(moment)
-    states = r.note("states", job.states())
+    # The states that showed the stop: the shell may continue the job right after (one that ends on
+    # a failed read sends its jobs SIGHUP and SIGCONT), and on a loaded machine before we look again.
+    states = r.note("states", seen or job.states())
     if all(s not in ("Z", "") for s in states.values()) and any(s != "T" for s in states.values()) \
-            and r.shell.alive():
+            and r.shell.alive() and not r.shell.prompted_since(start):
         # The job still runs: a shell waiting for it rightly does not prompt, so the run ends here.
         r.note("stop problem", hopeless)
         raise Stopped("Ctrl-Z to stop every process of the job (state T)",
@@ -245,6 +252,7 @@ def foreground_job(r: Recorder) -> None:
     r.note("foreground", shell.foreground())
     r.note("shell", shell.stat())
     r.note("dispositions", {s.pid: procfs.status(s.pid) for s in job.processes})
+    r.note("shell dispositions", procfs.status(shell.pid))
     r.moment("while the job runs")
     start, hopeless = press_for_job(r, job, "c")
     r.note("key problem", hopeless)
@@ -268,7 +276,7 @@ def stopping(r: Recorder) -> None:
     job = r.note("job", start_foreground_job(r, PIPELINE_LINE, PIPELINE, "while the job runs"))
     r.note("shell", shell.stat())
     start, hopeless = press_for_job(r, job, "z")
-    wait_all_stopped(r, job, "after Ctrl-Z", hopeless)
+    wait_all_stopped(r, job, "after Ctrl-Z", hopeless, start)
     prompt_after_stop(r, job, start)
     r.note("foreground at prompt", shell.foreground())
     r.moment("at the prompt after Ctrl-Z")
@@ -291,7 +299,7 @@ def jobs_and_fg(r: Recorder) -> None:
     shell = r.shell
     job = r.note("job", start_foreground_job(r, PIPELINE_LINE, PIPELINE, "while the job runs"))
     start, hopeless = press_for_job(r, job, "z")
-    states = wait_all_stopped(r, job, "after Ctrl-Z", hopeless)
+    states = wait_all_stopped(r, job, "after Ctrl-Z", hopeless, start)
     if any(s != "T" for s in states.values()):
         raise Stopped("Ctrl-Z to stop every process of the job (state T)",
                       f"states after Ctrl-Z: {describe(job.now()) if job.now() else 'every process ended'}",
@@ -353,13 +361,21 @@ def background_reader(r: Recorder) -> None:
     """`cat &`: it reads the terminal from the background."""
     shell = r.shell
 
+    problem = ""  # why cat will not stop, once that is known
+    in_front = False  # ... because it is in the terminal's foreground group
+
     def cannot_stop(cat: int) -> Optional[str]:
-        if ended(cat):
-            return "cat ended"
+        nonlocal problem, in_front
         now = procfs.try_stat(cat)
-        if now is not None and now.pgid == shell.foreground():
-            return f"cat is in the terminal's foreground group {now.pgid}, where a read just waits for input"
-        return None
+        if ended(cat):
+            problem = "cat ended"
+        elif now is not None and now.pgid == shell.foreground():
+            in_front = True
+            own = shell.stat()
+            mine = " (the shell's own group)" if own is not None and own.pgid == now.pgid else ""
+            problem = (f"cat is in the terminal's foreground group {now.pgid}{mine}, where a read just waits "
+                       "for input")
+        return problem or None
 
     start = shell.type_line("cat &")
     try:
@@ -380,8 +396,10 @@ def background_reader(r: Recorder) -> None:
     if cat is not None:
         try:
             wait_for(shell.terminal, lambda: state(cat) == "T", "cat stopping", give_up=lambda: cannot_stop(cat))
-        except GaveUp:
-            pass
+        except GaveUp as error:
+            problem = problem or str(error)
+    r.note("cat problem", problem)
+    r.note("cat in front", in_front)
     r.moment("after 'cat &'")
     r.note("cat", procfs.try_stat(cat) if cat is not None else None)
     r.note("foreground", shell.foreground())
@@ -430,10 +448,143 @@ def end_of_input(r: Recorder) -> None:
     r.note("exit status", shell.exit_status)
 
 
-def run_fixture(scenario: Callable[[Recorder], None]) -> Callable[..., JobRun]:
+def on_pty(grading: Grading) -> JobShell:
+    """The shell run directly on the pty, as its session leader."""
+    return JobShell(grading, BASH)
+
+
+def from_bash(grading: Grading) -> JobShell:
+    """An interactive bash on the pty, into which the scenario types the line that starts the shell."""
+    return ShellStartedByBash(grading, BASH)
+
+
+# -- the shell's own start, typed into bash (section 3) ----------------------------------------------
+
+def background_expectation(name: str, bash_group: int) -> str:
+    return (f"'{name} &' typed into bash to stop itself (state T) before it prompts, and to leave the terminal "
+            f"with bash's group {bash_group} until 'fg'")
+
+
+def group_expectation(name: str, sh_group: Optional[int]) -> str:
+    return (f"'{name}' started by 'sh -c' inside sh's group{f' {sh_group}' if sh_group else ''} to move to a "
+            "group of its own and make it the terminal's foreground group before its first prompt")
+
+
+def started_in_background(r: Recorder) -> None:
+    """From bash: `set -o posix`, `jsh &`, an empty line; `fg`; then `sleep 100` at jsh's prompt."""
+    shell = r.shell
+    assert isinstance(shell, ShellStartedByBash)
+    outer = shell.outer
+    bash_group = r.note("bash group", procfs.stat(outer.pid).pgid)
+    outer.run("set -o posix")  # bash then names the stop signal in its report: Stopped(SIGTTIN)
+    moment = f"after '{shell.name} &'"
+    start = shell.start("{shell} &")
+    first = r.step(background_expectation(shell.name, bash_group), lambda: shell.find(start), moment)
+    group = r.note("group", first.pgid)
+    took = False
+
+    def will_not_stop() -> Optional[str]:
+        nonlocal took
+        if shell.foreground() == group:
+            took = True
+            return "its group took the terminal"
+        if shell.prompted_since(start):
+            return "it prompted"
+        return shell.gone()
+
+    try:
+        wait_for(outer, lambda: state(shell.pid) == "T", f"{shell.name} stopping", give_up=will_not_stop)
+    except GaveUp:
+        pass  # judged by the check from what is noted here
+    if state(shell.pid) == "T" and not outer.shell_gone():
+        # bash reports the stop before its next prompt. And once bash has answered a line typed
+        # after the stop, whatever the shell printed before it stopped is in the transcript too:
+        # a terminal keeps the order in which things were written to it.
+        for _ in range(3):
+            outer.wait_prompt(outer.type_line(""), "an empty line")
+            if "Stopped" in outer.since(start):
+                break
+    else:
+        outer.drain()
+    r.moment(moment)
+    took = r.note("took", took or shell.foreground() == group)
+    prompted = r.note("prompted", shell.prompted_since(start))
+    stopped = r.note("state", state(shell.pid)) == "T"
+    report = re.search(r"\[\d+\]\+?\s+Stopped\S*", outer.since(start))
+    r.note("report", report.group(0) if report else "")
+    if took or prompted or not stopped:
+        return  # the check says why; 'fg' would show nothing more
+
+    start = outer.type_line("fg")
+
+    def bash_again() -> Optional[str]:
+        if outer.prompt.search(outer.transcript, start):
+            return f"bash prompted again: {shell.name} stopped or ended once more"
+        return None
+
+    r.step(f"after 'fg', {shell.name} to prompt",
+           lambda: shell.wait_prompt(start, "a prompt after 'fg'", hopeless=bash_again), "after 'fg'")
+    r.note("shell after fg", shell.stat())
+    r.note("foreground after fg", shell.foreground())
+    r.moment("after 'fg'")
+    r.note("job", start_foreground_job(r, "sleep 100", (("sleep", "100"),), "while 'sleep 100' runs"))
+    r.note("foreground while job runs", shell.foreground())
+    r.moment("while 'sleep 100' runs")
+
+
+def started_in_group(r: Recorder) -> None:
+    """From bash: `sh -c 'jsh; echo ...'`, then an empty line at jsh's first prompt."""
+    shell = r.shell
+    assert isinstance(shell, ShellStartedByBash)
+    outer = shell.outer
+    start = shell.start("sh -c '{shell}; echo \"" + shell.name + " ended with status $?\"'")
+    try:
+        first = shell.find(start)
+    except GaveUp as error:
+        # A shell that fails at once can come and go before /proc shows it: its output tells.
+        r.note("missed", str(error))
+        r.note("sh group", None)
+        r.moment("after 'sh -c'")
+        r.note("output", shell.since(start))
+        return
+    r.note("pid", first.pid)
+    parent = procfs.try_stat(first.ppid)
+    sh_group = r.note("sh group", parent.pgid if parent is not None else None)
+    last = first  # the shell as /proc last showed it alive: it may end right after its prompt
+
+    def stopped() -> Optional[str]:
+        nonlocal last
+        now = shell.stat()
+        if now is not None and now.state != "Z":
+            last = now
+        return "it was stopped (state T) before its first prompt" if state(shell.pid) == "T" else None
+
+    r.step(group_expectation(shell.name, sh_group),
+           lambda: shell.wait_prompt(start, f"{shell.name}'s first prompt", hopeless=stopped), "at its first prompt")
+    r.note("foreground at prompt", shell.foreground())
+    now = shell.stat()
+    r.note("at prompt", now if now is not None and now.state != "Z" else last)
+    r.moment("at its first prompt")
+    again = shell.type_line("")
+    try:
+        shell.wait_prompt(again, "a prompt after an empty line")
+        r.note("reads", "")
+    except GaveUp as error:
+        r.note("reads", f"{error}; the terminal showed {shell.since(again).strip()!r}")
+    if not shell.alive():
+        # Once bash prompts after sh, everything the shell printed before it ended is on the terminal.
+        try:
+            outer.wait_prompt(start, "sh -c")
+        except TerminalTimeout:
+            pass
+    r.note("output", shell.since(start))
+
+
+def run_fixture(scenario: Callable[[Recorder], None],
+                make_shell: Callable[[Grading], JobShell] = on_pty) -> Callable[..., JobRun]:
     @pytest.fixture(scope="module")
     def fixture(lab: LabBuild, run_as: containment.RunAs) -> JobRun:
-        return perform(lab, run_as, scenario)
+        return perform(lab, run_as, scenario, make_shell)
 
     fixture.__doc__ = scenario.__doc__
     return fixture
@@ -447,6 +598,8 @@ background_run = run_fixture(background_job)
 reader_run = run_fixture(background_reader)
 reaped_run = run_fixture(finished_background_job)
 eof_run = run_fixture(end_of_input)
+background_start_run = run_fixture(started_in_background, from_bash)
+group_start_run = run_fixture(started_in_group, from_bash)
 
 
 # -- the checks ---------------------------------------------------------------------------------
@@ -487,6 +640,84 @@ def test_shell_ignores_job_control_signals(start_run: JobRun) -> None:
             f"SigCgt {status.sig_caught:016x})",
             "At their default action, a Ctrl-C at the prompt kills the shell, and taking the terminal back "
             "from the background fails.")
+
+
+@check(points=2, hint="section 3")
+def test_shell_started_in_background_waits(background_start_run: JobRun) -> None:
+    """Started with `jsh &` from bash, the shell stops itself until `fg`, then owns the terminal and runs a job"""
+    run = background_start_run
+    name = run.shell_name
+    expected = background_expectation(name, run["bash group"])
+    moment = f"after '{name} &'"
+    group, found = run["group"], run["state"]
+    if run["took"] or run["prompted"] or found != "T":
+        seen = []
+        if run["took"]:
+            seen.append(f"its group {group} took the terminal from bash while it was a background job")
+        if run["prompted"]:
+            seen.append("it printed its prompt while it was a background job")
+        if found == "T":
+            seen.append("then the kernel stopped it (state T) when it read the terminal")
+        else:
+            seen.append("it has ended" if found in ("", "Z") else f"it is in state {found}, not stopped")
+        raise run.fail(
+            expected, "; ".join(seen),
+            "A shell started with '&' is a background job. Before it prompts, reads or takes the terminal, it "
+            "compares tcgetpgrp() with its own group and, if they differ, stops its own group with SIGTTIN; "
+            "'fg' then gives it the terminal and continues it. (Ignoring SIGTTOU, it could take the terminal "
+            "from the background: that steals it from bash.)", moment=moment)
+    if "Stopped(SIGTTIN)" not in run["report"]:
+        raise run.fail(
+            f"{expected}, stopped by SIGTTIN: bash (in POSIX mode) reports 'Stopped(SIGTTIN)'",
+            f"bash reported {run['report']!r}" if run["report"] else "bash reported no stop",
+            "Stop your group with SIGTTIN, as the kernel stops a background reader. For an orphaned group "
+            "the kernel discards SIGTTIN, so the shell can notice and give up; SIGSTOP would stop such a group "
+            "for good.", moment=moment)
+    after: Optional[procfs.Stat] = run["shell after fg"]
+    foreground = run["foreground after fg"]
+    if after is None or after.pgid != after.pid or foreground != after.pgid:
+        raise run.fail(f"after 'fg', {name} to lead its own group and own the terminal at its prompt",
+                       f"kernel: {describe([after]) if after else f'{name} has ended'}; the terminal's "
+                       f"foreground group is {foreground}", moment="after 'fg'")
+    job: Job = run["job"]
+    job_group = run["foreground while job runs"]
+    if job.first.pgid != job.first.pid or job.first.pgid == after.pgid or job_group != job.first.pgid:
+        raise run.fail(f"'sleep 100' typed at {name}'s prompt to run in a group of its own that owns the terminal",
+                       f"kernel: {describe(job.processes)}; {name}'s group is {after.pgid}; the terminal's "
+                       f"foreground group is {job_group}", moment="while 'sleep 100' runs")
+
+
+@check(points=2, hint="section 3")
+def test_shell_takes_own_group_and_terminal(group_start_run: JobRun) -> None:
+    """Started inside sh's group (`sh -c 'jsh; ...'`), the shell leads a group of its own and takes the terminal"""
+    run = group_start_run
+    name = run.shell_name
+    sh_group = run["sh group"]
+    expected = group_expectation(name, sh_group)
+    advice = ("A shell started inside another program's group must leave it: setpgid(0, 0) makes a group whose "
+              "PGID is its PID. That group starts in the background, so the shell then gives it the terminal "
+              "with tcsetpgrp (which works because it ignores SIGTTOU by then); without the terminal its first "
+              "read fails with EIO.")
+    output = run["output"]
+    # A read of the terminal fails with EIO (SIGTTIN being ignored) only outside its foreground group.
+    eio = (f"; then its read of the terminal failed with EIO: {name}'s group was not the terminal's foreground "
+           "group" if "Input/output error" in output else "")
+    if "missed" in run:
+        raise run.fail(expected, f"{name} came and went before /proc showed it running{eio}; the terminal "
+                       f"showed {output.strip()!r}", advice, moment="after 'sh -c'")
+    pid = run["pid"]
+    foreground = run["foreground at prompt"]
+    at_prompt: procfs.Stat = run["at prompt"]  # or as /proc last showed it, if it ended right after
+    where = f"kernel: {describe([at_prompt])}" + (" (still in sh's group)" if at_prompt.pgid == sh_group else "")
+    if foreground != pid:
+        who = " (sh's group)" if foreground == sh_group else ""
+        raise run.fail(expected, f"at its first prompt the terminal's foreground group was {foreground}{who}, not "
+                       f"{pid}, the group {name} should lead; {where}{eio}", advice, moment="at its first prompt")
+    if at_prompt.pgid != pid:
+        raise run.fail(expected, f"at its first prompt, {where}{eio}", advice, moment="at its first prompt")
+    if run["reads"]:
+        raise run.fail(f"{name} to read an empty line and prompt again", run["reads"] + eio,
+                       moment="at its first prompt")
 
 
 def require_job_group(run: JobRun, moment: str) -> tuple[Job, int]:
@@ -545,6 +776,14 @@ def test_children_signals_default(foreground_run: JobRun) -> None:
                 f"process {pid} ({' '.join(cmdline(pid) or ('sleep',))}) runs with {', '.join(ignored)} ignored "
                 f"(SigIgn {status.sig_ignored:016x})",
                 "The shell's ignored dispositions survived fork and exec.", moment="while the job runs")
+    # Putting the signals back is only needed, and only shows, once the shell ignores them itself.
+    shell: procfs.Status = foreground_run["shell dispositions"]
+    if not any(shell.ignores(number) for number in CHILD_DEFAULT_SIGNALS):
+        raise foreground_run.fail(
+            "the job's processes to have SIGINT, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU back at their default action "
+            "although the shell ignores them; this check is judged once the shell ignores them (section 3)",
+            f"the shell itself ignores none of them (SigIgn {shell.sig_ignored:016x}), so its children had "
+            "nothing to put back", moment="while the job runs")
 
 
 @check(points=2, hint="section 4")
@@ -583,7 +822,7 @@ def test_ctrl_z_stops_whole_job(stop_run: JobRun) -> None:
                             moment="after Ctrl-Z")
 
 
-@check(points=2, hint="section 6")
+@check(points=2, hint="section 4")
 def test_shell_takes_terminal_back_after_stop(stop_run: JobRun) -> None:
     """After Ctrl-Z the shell prompts and owns the terminal again"""
     job: Job = stop_run["job"]
@@ -685,13 +924,18 @@ def test_background_read_stopped_by_sigttin(reader_run: JobRun) -> None:
     cat: Optional[procfs.Stat] = reader_run["cat"]
     shell: procfs.Stat = reader_run["shell"]
     if cat is None or cat.state != "T":
-        status = reader_run["cat dispositions"]
-        ignored = status is not None and status.ignores(21)
-        observed = ("cat ended" if cat is None or cat.state == "Z" else f"cat is in state {cat.state}")
-        advice = ("A background reader ends instead of stopping when its read fails with EIO: that is what "
-                  "happens when SIGTTIN is ignored" + (" (and here it was ignored in cat: "
-                                                       f"SigIgn {status.sig_ignored:016x})" if ignored else "")
-                  + ". A reader in the foreground group just waits for input.")
+        problem = reader_run["cat problem"]
+        observed = problem or ("cat ended" if cat is None or cat.state == "Z" else f"cat is in state {cat.state}")
+        if reader_run["cat in front"]:
+            advice = ("A background job runs in a process group of its own, which is not the terminal's foreground "
+                      "group (section 4): only then is its read from the terminal stopped with SIGTTIN.")
+        else:
+            status = reader_run["cat dispositions"]
+            ignored = status is not None and status.ignores(21)
+            advice = ("A background reader ends instead of stopping when its read fails with EIO: that is what "
+                      "happens when SIGTTIN is ignored" + (" (and here it was ignored in cat: "
+                                                           f"SigIgn {status.sig_ignored:016x})" if ignored else "")
+                      + ".")
         raise reader_run.fail("the kernel to stop 'cat &' with SIGTTIN when it reads the terminal (state T)",
                               observed, advice, moment="after 'cat &'")
     foreground = reader_run["foreground"]

@@ -1,8 +1,9 @@
 """Lab 05's checks about kernel state, pointed at bash: a correct, widely used job-control shell must
 pass every one of them. The grading runs exactly as `make grade` runs it, with PROCGROUP_JOB_SHELL=bash
 in its environment: the lab 05 module then starts `bash --norc --noprofile --noediting -i` (the
-grader's Shell) where it would start jsh, and skips the checks that rely on jsh's own output lines or
-checkpoints, which leaves them out of the score."""
+grader's Shell) where it would start jsh, types that bash into another bash where it would type jsh
+(the shell's own start: `... &` then `fg`, and `sh -c '...'`), and skips the checks that rely on jsh's
+own output lines or checkpoints, which leaves them out of the score."""
 from __future__ import annotations
 
 import pytest
@@ -23,5 +24,6 @@ def test_bash_passes_the_kernel_checks(monkeypatch: pytest.MonkeyPatch) -> None:
     # The kernel checks are graded, the jsh-only ones are not.
     assert {"test_foreground_job_owns_terminal", "test_ctrl_c_ends_whole_job", "test_ctrl_z_stops_whole_job",
             "test_shell_takes_terminal_back_after_stop", "test_fg_continues_job",
-            "test_background_read_stopped_by_sigttin", "test_children_signals_default"} <= names, result.stdout
+            "test_background_read_stopped_by_sigttin", "test_children_signals_default",
+            "test_shell_started_in_background_waits", "test_shell_takes_own_group_and_terminal"} <= names, result.stdout
     assert not names & {"test_compiles", "test_jobs_lists_jobs", "test_job_group_set_by_both_sides"}, result.stdout

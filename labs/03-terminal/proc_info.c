@@ -3,11 +3,11 @@
  *
  * Usage: proc_info
  *
- * Output (the values are examples; see the handout, section 3):
+ * Output when typed plainly into a shell (the values are examples; see the handout, section 3):
  *
- *   PID=5012  PPID=4900  PGID=5011  SID=4900
- *   Foreground PGID=5011
- *   Session leader=no  Group leader=no
+ *   PID=5012  PPID=4900  PGID=5012  SID=4900
+ *   Foreground PGID=5012
+ *   Session leader=no  Group leader=yes
  *
  * The foreground group is asked of the terminal on stdin. When stdin is not a terminal (a pipe,
  * /dev/null, a file), the second line says so instead of printing -1:

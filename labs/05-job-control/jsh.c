@@ -330,8 +330,9 @@ static void give_terminal_to(pid_t pgid)
 }
 
 /*
- * Makes sure we lead our own group and that group owns the terminal, then ignores the signals
- * meant for jobs. Started as the session leader (the usual case) we already lead a group.
+ * Waits until we are in the foreground, ignores the signals meant for jobs, makes sure we lead our
+ * own group, and makes that group the terminal's foreground group. Started as the session leader
+ * (the usual case) we already lead a group that owns the terminal.
  */
 static void init_shell(void)
 {
@@ -342,15 +343,17 @@ static void init_shell(void)
     shell_pgid = getpgrp();
 
     /* TODO (section 3), in this order:
-     * 1. Started in the background by another shell, wait until put in front: while the terminal's
-     *    foreground group is not ours, stop our group with SIGTTIN.
+     * 1. Started in the background by another shell (jsh &), wait until put in front: if the
+     *    terminal's foreground group (tcgetpgrp) is not ours, stop our own group with SIGTTIN.
+     *    We run again once continued. Still in the background then (continued by 'bg', or our
+     *    group is orphaned and the kernel discarded the stop), exit with a message: trying again
+     *    would spin.
      * 2. Ignore the job-control signals (set_job_control_signals).
      * 3. Lead our own group: shell_pgid = getpid(), and setpgid() unless we already lead a group.
      *    (A session leader does, and setpgid() on it fails with EPERM.)
      * 4. Make our group the terminal's foreground group.
-     * Report each failure with perror() and exit. */
-    (void)set_job_control_signals; /* helpers for your TODOs: delete these two lines when used */
-    (void)give_terminal_to;
+     * Report each failure (kill included) with perror() and exit. */
+    (void)set_job_control_signals; /* a helper for your TODOs: delete this line when used */
 }
 
 /* ---------------------------------------------------------------- starting jobs */
@@ -395,55 +398,85 @@ static void run_child(struct job *job, struct process *process, int input, int o
 
 static void put_job_in_foreground(struct job *job, bool continue_it);
 
+/*
+ * Forks process k of job, with stdin from *input and, unless it is the last, stdout into a new
+ * pipe whose read end it leaves in *input for the next process. False (reported) if it failed.
+ */
+static bool start_process(struct job *job, int k, int *input)
+{
+    int pipe_ends[2] = { -1, -1 };
+    int output = STDOUT_FILENO;
+    pid_t pid;
+
+    if (k < job->process_count - 1) {
+        if (pipe(pipe_ends) < 0) {
+            perror("pipe");
+            return false;
+        }
+        output = pipe_ends[1];
+    }
+    pid = fork();
+    if (pid < 0) {
+        perror("fork");
+        if (output != STDOUT_FILENO) {
+            close(pipe_ends[0]);
+            close(pipe_ends[1]);
+        }
+        return false;
+    }
+    if (pid == 0)
+        run_child(job, &job->processes[k], *input, output, pipe_ends[0]);
+
+    checkpoint("parent-forked");
+    job->processes[k].pid = pid;
+    job->processes[k].state = PROCESS_RUNNING;
+    if (job->pgid == 0)
+        job->pgid = pid;
+    /* TODO (section 4): put the child in the job's group from this side too (setpgid).
+     * Why both sides, and which error to expect here, is in the handout. */
+
+    if (*input != STDIN_FILENO)
+        close(*input);
+    if (output != STDOUT_FILENO)
+        close(output);
+    *input = output != STDOUT_FILENO ? pipe_ends[0] : STDIN_FILENO;
+    return true;
+}
+
+/*
+ * A pipeline that could not be started in full: the processes that did start would wait on pipes
+ * that lead nowhere. Kill them, collect them (no zombies), take the terminal back in case one of
+ * them had taken it, and forget the job.
+ */
+static void abandon_job(struct job *job)
+{
+    if (job->process_count > 0) {
+        if (kill(-job->pgid, SIGKILL) < 0)
+            perror("kill (SIGKILL)");
+        wait_for_job(job);
+        give_terminal_to(shell_pgid);
+        fprintf(stderr, "jsh: %s: could not start every process; killed those started\n", job->command);
+    }
+    free_job(job);
+}
+
 /* Starts every process of job, each in the job's group, connected by pipes. */
 static void launch_job(struct job *job)
 {
     int input = STDIN_FILENO;
+    int started = 0;
 
     job->launched = true;
-    for (int k = 0; k < job->process_count; k++) {
-        struct process *process = &job->processes[k];
-        bool last = k == job->process_count - 1;
-        int pipe_ends[2] = { -1, -1 };
-        int output = STDOUT_FILENO;
-        pid_t pid;
-
-        if (!last) {
-            if (pipe(pipe_ends) < 0) {
-                perror("pipe");
-                break;
-            }
-            output = pipe_ends[1];
-        }
-        pid = fork();
-        if (pid < 0) {
-            perror("fork");
-            break;
-        }
-        if (pid == 0)
-            run_child(job, process, input, output, pipe_ends[0]);
-
-        checkpoint("parent-forked");
-        process->pid = pid;
-        process->state = PROCESS_RUNNING;
-        if (job->pgid == 0)
-            job->pgid = pid;
-        /* TODO (section 4): put the child in the job's group from this side too (setpgid).
-         * Why both sides, and which error to expect here, is in the handout. */
-
-        if (input != STDIN_FILENO)
-            close(input);
-        if (output != STDOUT_FILENO)
-            close(output);
-        input = pipe_ends[0];
-    }
+    while (started < job->process_count && start_process(job, started, &input))
+        started++;
     if (input != STDIN_FILENO)
         close(input);
-
-    if (job->pgid == 0) { /* not even the first fork worked */
-        free_job(job);
+    if (started < job->process_count) {
+        job->process_count = started; /* the others were never forked: nothing to wait for */
+        abandon_job(job);
         return;
     }
+
     if (job->background) {
         printf("[%d] %ld\n", job_number(job), (long)job->pgid);
         fflush(stdout);

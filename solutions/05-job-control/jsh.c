@@ -331,26 +331,55 @@ static void give_terminal_to(pid_t pgid)
         perror("tcsetpgrp");
 }
 
+/* The terminal's foreground group. Without one to ask for (the terminal is gone), we cannot go on. */
+static pid_t terminal_foreground(void)
+{
+    pid_t foreground = tcgetpgrp(terminal);
+
+    if (foreground < 0) {
+        perror("tcgetpgrp");
+        exit(EXIT_FAILURE);
+    }
+    return foreground;
+}
+
 /*
- * Makes sure we lead our own group and that group owns the terminal, then ignores the signals
- * meant for jobs. Started as the session leader (the usual case) we already lead a group.
+ * Started in the background by another shell (jsh &), a shell must neither read the terminal nor
+ * take it. So we stop our own group with SIGTTIN, as the kernel stops a background reader, until
+ * that shell's 'fg' gives us the terminal and continues us.
+ */
+static void wait_until_in_foreground(void)
+{
+    if (terminal_foreground() == getpgrp())
+        return;
+    if (kill(-getpgrp(), SIGTTIN) < 0) {
+        perror("kill (SIGTTIN)");
+        exit(EXIT_FAILURE);
+    }
+    /* A stop we send ourselves takes effect before kill() returns: we get here once continued.
+     * Still in the background, we were continued by 'bg', or never stopped: the kernel discards
+     * SIGTTIN for an orphaned group (no member has a parent in another group of the session, so
+     * no shell is left that could continue it), and an inherited ignored SIGTTIN does nothing
+     * either. Trying again would then spin at full speed, so we give up. */
+    if (terminal_foreground() != getpgrp()) {
+        fprintf(stderr, "jsh: still in the background after stopping itself (continued by bg, or its "
+                        "group is orphaned); start jsh in the foreground\n");
+        exit(EXIT_FAILURE);
+    }
+}
+
+/*
+ * Waits until we are in the foreground, ignores the signals meant for jobs, makes sure we lead our
+ * own group, and makes that group the terminal's foreground group. Started as the session leader
+ * (the usual case) we already lead a group that owns the terminal.
  */
 static void init_shell(void)
 {
-    pid_t foreground;
-
     if (!isatty(terminal)) {
         fprintf(stderr, "jsh: standard input is not a terminal; job control needs one\n");
         exit(EXIT_FAILURE);
     }
-    /* Started in the background by another shell: stop (as a reader would) until put in front. */
-    while ((foreground = tcgetpgrp(terminal)) != getpgrp()) {
-        if (foreground < 0) {
-            perror("tcgetpgrp");
-            exit(EXIT_FAILURE);
-        }
-        kill(-getpgrp(), SIGTTIN);
-    }
+    wait_until_in_foreground();
 
     /* Ignored, not caught: an ignored disposition is what our children must undo before exec. */
     set_job_control_signals(SIG_IGN);
@@ -361,6 +390,8 @@ static void init_shell(void)
         perror("setpgid");
         exit(EXIT_FAILURE);
     }
+    /* Started inside another program's group (sh -c 'jsh; ...'), our new group is in the
+     * background now; tcsetpgrp from there works because we ignore SIGTTOU. */
     if (tcsetpgrp(terminal, shell_pgid) < 0) {
         perror("tcsetpgrp");
         exit(EXIT_FAILURE);
@@ -416,57 +447,87 @@ static void run_child(struct job *job, struct process *process, int input, int o
 
 static void put_job_in_foreground(struct job *job, bool continue_it);
 
+/*
+ * Forks process k of job, with stdin from *input and, unless it is the last, stdout into a new
+ * pipe whose read end it leaves in *input for the next process. False (reported) if it failed.
+ */
+static bool start_process(struct job *job, int k, int *input)
+{
+    int pipe_ends[2] = { -1, -1 };
+    int output = STDOUT_FILENO;
+    pid_t pid;
+
+    if (k < job->process_count - 1) {
+        if (pipe(pipe_ends) < 0) {
+            perror("pipe");
+            return false;
+        }
+        output = pipe_ends[1];
+    }
+    pid = fork();
+    if (pid < 0) {
+        perror("fork");
+        if (output != STDOUT_FILENO) {
+            close(pipe_ends[0]);
+            close(pipe_ends[1]);
+        }
+        return false;
+    }
+    if (pid == 0)
+        run_child(job, &job->processes[k], *input, output, pipe_ends[0]);
+
+    checkpoint("parent-forked");
+    job->processes[k].pid = pid;
+    job->processes[k].state = PROCESS_RUNNING;
+    if (job->pgid == 0)
+        job->pgid = pid;
+    /* Same call as in the child (see there). EACCES: the child has already exec'd, which it
+     * only does after joining the group itself, so there is nothing left to do. */
+    if (setpgid(pid, job->pgid) < 0 && errno != EACCES)
+        perror("setpgid");
+
+    if (*input != STDIN_FILENO)
+        close(*input);
+    if (output != STDOUT_FILENO)
+        close(output);
+    *input = output != STDOUT_FILENO ? pipe_ends[0] : STDIN_FILENO;
+    return true;
+}
+
+/*
+ * A pipeline that could not be started in full: the processes that did start would wait on pipes
+ * that lead nowhere. Kill them, collect them (no zombies), take the terminal back in case one of
+ * them had taken it, and forget the job.
+ */
+static void abandon_job(struct job *job)
+{
+    if (job->process_count > 0) {
+        if (kill(-job->pgid, SIGKILL) < 0)
+            perror("kill (SIGKILL)");
+        wait_for_job(job);
+        give_terminal_to(shell_pgid);
+        fprintf(stderr, "jsh: %s: could not start every process; killed those started\n", job->command);
+    }
+    free_job(job);
+}
+
 /* Starts every process of job, each in the job's group, connected by pipes. */
 static void launch_job(struct job *job)
 {
     int input = STDIN_FILENO;
+    int started = 0;
 
     job->launched = true;
-    for (int k = 0; k < job->process_count; k++) {
-        struct process *process = &job->processes[k];
-        bool last = k == job->process_count - 1;
-        int pipe_ends[2] = { -1, -1 };
-        int output = STDOUT_FILENO;
-        pid_t pid;
-
-        if (!last) {
-            if (pipe(pipe_ends) < 0) {
-                perror("pipe");
-                break;
-            }
-            output = pipe_ends[1];
-        }
-        pid = fork();
-        if (pid < 0) {
-            perror("fork");
-            break;
-        }
-        if (pid == 0)
-            run_child(job, process, input, output, pipe_ends[0]);
-
-        checkpoint("parent-forked");
-        process->pid = pid;
-        process->state = PROCESS_RUNNING;
-        if (job->pgid == 0)
-            job->pgid = pid;
-        /* Same call as in the child (see there). EACCES: the child has already exec'd, which it
-         * only does after joining the group itself, so there is nothing left to do. */
-        if (setpgid(pid, job->pgid) < 0 && errno != EACCES)
-            perror("setpgid");
-
-        if (input != STDIN_FILENO)
-            close(input);
-        if (output != STDOUT_FILENO)
-            close(output);
-        input = pipe_ends[0];
-    }
+    while (started < job->process_count && start_process(job, started, &input))
+        started++;
     if (input != STDIN_FILENO)
         close(input);
-
-    if (job->pgid == 0) { /* not even the first fork worked */
-        free_job(job);
+    if (started < job->process_count) {
+        job->process_count = started; /* the others were never forked: nothing to wait for */
+        abandon_job(job);
         return;
     }
+
     if (job->background) {
         printf("[%d] %ld\n", job_number(job), (long)job->pgid);
         fflush(stdout);
