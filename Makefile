@@ -39,7 +39,7 @@ HANDOUT ?= build/procgroup-labs.tar.gz
 staff_only = @test -e $(1) || { echo "make $@ is for the course staff: this students' copy has no $(1)."; \
 	echo "To grade your labs: make grade   (one lab: make grade LAB=01)"; exit 2; } >&2
 
-.PHONY: all grade grade-class test tree handout deps clean program
+.PHONY: all grade grade-class test tree handout deps clean program helper-object
 
 all: $(PROGRAMS)
 
@@ -48,11 +48,18 @@ build/%: %.c $(HELPER) $(HEADER)
 	$(CC) $(CFLAGS) -Ilabs/common -o $@ $< $(HELPER)
 
 # One program, from anywhere: the grader compiles submissions with this rule, so the flags
-# above are the only ones. Usage: make program SRC=/abs/path/x.c OUT=/abs/path/x
+# above are the only ones. Usage: make program SRC=/abs/path/x.c OUT=/abs/path/x [HELPER_OBJ=h.o]
+# With HELPER_OBJ (made by make helper-object OUT=h.o), the checkpoint helper is linked as that
+# object instead of being compiled again: a grading compiles it once for all its programs.
 program:
-	@test -n "$(SRC)" -a -n "$(OUT)" || { echo "usage: make program SRC=file.c OUT=binary" >&2; exit 2; }
+	@test -n "$(SRC)" -a -n "$(OUT)" || { echo "usage: make program SRC=file.c OUT=binary [HELPER_OBJ=h.o]" >&2; exit 2; }
 	@mkdir -p $(dir $(OUT))
-	$(CC) $(CFLAGS) -I$(CURDIR)/labs/common -o $(OUT) $(SRC) $(CURDIR)/$(HELPER)
+	$(CC) $(CFLAGS) -I$(CURDIR)/labs/common -o $(OUT) $(SRC) $(or $(HELPER_OBJ),$(CURDIR)/$(HELPER))
+
+helper-object:
+	@test -n "$(OUT)" || { echo "usage: make helper-object OUT=checkpoint.o" >&2; exit 2; }
+	@mkdir -p $(dir $(OUT))
+	$(CC) $(CFLAGS) -c -o $(OUT) $(CURDIR)/$(HELPER)
 
 deps:
 	@py=$$($(FIND_PYTHON)) && echo "Python with pytest and pexpect: $$py"

@@ -3,7 +3,8 @@
 Only the files a lab names are taken from the submission, from the lab's folder (NN-topic/prog.c) or
 else from the top (prog.c), and copied into a private staging folder, so a header or helper shipped
 next to them is never used: its .c files are compiled, and any other named file
-(a systemd unit, say) is staged for the checks to read. The checkpoint helper always comes from labs/common.
+(a systemd unit, say) is staged for the checks to read. The checkpoint helper always comes from labs/common;
+it is compiled once per grading (`make helper-object`) and linked into every program.
 A program that does not compile fails its lab's checks with the compiler's message; other labs go on.
 """
 from __future__ import annotations
@@ -92,9 +93,26 @@ def stage(lab: str, filename: str, submission: str, fallback: Optional[str], out
     return staged
 
 
+class HelperObject:
+    """The checkpoint helper, compiled once per grading for every program to link. It is started
+    early (while pytest collects the checks) and waited for before the programs are linked."""
+
+    def __init__(self, out_dir: str) -> None:
+        self.path = os.path.join(out_dir, "checkpoint.o")
+        self.process = subprocess.Popen(
+            ["make", "--no-print-directory", "-s", "-C", ROOT, "helper-object", f"OUT={self.path}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+
+    def wait(self) -> Optional[str]:
+        """Its path; None if it failed (each program then compiles the helper itself, and the
+        compiler says what is wrong with it)."""
+        ok = self.process.wait() == 0 and os.path.isfile(self.path)
+        return self.path if ok else None
+
+
 def build_labs(
     labs: dict[str, list[str]], submission: str, fallback: Optional[str], out_dir: str,
-    provided: Optional[dict[str, list[str]]] = None,
+    provided: Optional[dict[str, list[str]]] = None, helper: Optional[HelperObject] = None,
 ) -> dict[str, LabBuild]:
     """Compiles every named program of every lab at once; returns when all are done.
 
@@ -103,6 +121,7 @@ def build_labs(
     """
     builds: dict[str, LabBuild] = {}
     running: list[tuple[Program, str, subprocess.Popen[bytes]]] = []
+    helper_path = (helper or HelperObject(out_dir)).wait()
     for lab, filenames in labs.items():
         bin_dir = os.path.join(out_dir, "bin", lab)
         os.makedirs(bin_dir, exist_ok=True)
@@ -123,7 +142,7 @@ def build_labs(
             os.makedirs(os.path.dirname(staged), exist_ok=True)
             shutil.copyfile(program.source, staged)
             command = ["make", "--no-print-directory", "-s", "-C", ROOT, "program", f"SRC={staged}",
-                       f"OUT={program.binary}"]
+                       f"OUT={program.binary}"] + ([f"HELPER_OBJ={helper_path}"] if helper_path else [])
             process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                        stdin=subprocess.DEVNULL)
             running.append((program, staged, process))

@@ -33,6 +33,8 @@ def pytest_configure(config: pytest.Config) -> None:
     run_as = config.stash[RUN_AS] = containment.RunAs.choose()
     if not run_as.is_grader:
         containment.shut_out_others(ROOT)
+    out_dir = config.stash[BUILD_DIR] = tempfile.mkdtemp(prefix="procgroup-build-")
+    config.stash[HELPER] = build.HelperObject(out_dir)  # compiles while the checks are collected
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -43,12 +45,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         module = item.module  # type: ignore[attr-defined]
         labs.setdefault(module.LAB, list(module.PROGRAMS))
         provided.setdefault(module.LAB, list(getattr(module, "PROVIDED", [])))
-    out_dir = tempfile.mkdtemp(prefix="procgroup-build-")
-    session.config.stash[BUILD_DIR] = out_dir
     submission = os.path.abspath(session.config.getoption("submission"))
     fallback = session.config.getoption("fallback")
     session.config.stash[BUILDS] = build.build_labs(
-        labs, submission, os.path.abspath(fallback) if fallback else None, out_dir, provided
+        labs, submission, os.path.abspath(fallback) if fallback else None, session.config.stash[BUILD_DIR],
+        provided, session.config.stash[HELPER]
     )
 
 
@@ -63,6 +64,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 BUILD_DIR = pytest.StashKey[str]()
+HELPER = pytest.StashKey[build.HelperObject]()
 BUILDS = pytest.StashKey[dict]()
 RUN_AS = pytest.StashKey[containment.RunAs]()
 
