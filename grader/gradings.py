@@ -1,5 +1,6 @@
-"""Running whole gradings as `make grade` runs them (python -m grader in a subprocess), and the
-known-wrong programs in grader/mutants/. Used by the self-tests and by grader/stress."""
+"""Running whole gradings as `make grade` runs them (python -m grader in a subprocess), the
+known-wrong programs in grader/mutants/, and handing labs in as a student would (a folder, a .tar.gz,
+a .zip). Used by the self-tests, grader/stress and grader/class-trial."""
 from __future__ import annotations
 
 import glob
@@ -10,13 +11,39 @@ import subprocess
 import sys
 import tempfile
 import time
+import tarfile
 import tomllib
+import zipfile
 from dataclasses import dataclass
-from typing import Optional
+from pathlib import Path
+from typing import Iterable, Optional, TypeVar
 
 from grader.build import ROOT
 
 SOLUTIONS = os.path.join(ROOT, "solutions")
+AnyPath = TypeVar("AnyPath", str, Path)
+
+
+def copy_labs(source: str, target: AnyPath, labs: Iterable[str]) -> AnyPath:
+    """Hands in `labs` from `source` (solutions/, labs/) as the folder `target`, laid out like labs/."""
+    for lab in labs:
+        shutil.copytree(os.path.join(source, lab), os.path.join(target, lab))
+    return target
+
+
+def tar_of(source: str, target: AnyPath, labs: Iterable[str], top: str = "") -> None:
+    """Hands them in as a .tar.gz, the lab folders at its top or inside a folder `top`."""
+    with tarfile.open(target, "w:gz") as archive:
+        for lab in labs:
+            archive.add(os.path.join(source, lab), arcname=os.path.join(top, lab))
+
+
+def zip_of(source: str, target: AnyPath, labs: Iterable[str]) -> None:
+    """Hands them in as a .zip, the lab folders at its top."""
+    with zipfile.ZipFile(target, "w") as archive:
+        for lab in labs:
+            for name in sorted(os.listdir(os.path.join(source, lab))):
+                archive.write(os.path.join(source, lab, name), f"{lab}/{name}")
 
 
 @dataclass

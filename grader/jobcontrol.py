@@ -50,17 +50,6 @@ def children(pid: int) -> list[procfs.Stat]:
     return [s for s in (procfs.try_stat(child) for child in pids) if s is not None]
 
 
-def below(pid: int) -> list[procfs.Stat]:
-    """Every process under `pid`: its children, their children, and so on."""
-    found: list[procfs.Stat] = []
-    frontier = [pid]
-    while frontier:
-        for child in children(frontier.pop()):
-            found.append(child)
-            frontier.append(child.pid)
-    return found
-
-
 def cmdline(pid: int) -> Optional[tuple[str, ...]]:
     """The arguments a process runs with; None once it is gone (or a zombie)."""
     try:
@@ -383,7 +372,7 @@ class ShellStartedByBash(JobShell):
         outer = self.outer
 
         def running() -> Optional[procfs.Stat]:
-            for process in below(outer.pid):
+            for process in procfs.descendants(outer.pid):
                 if process.state != "Z" and cmdline(process.pid) == self.argv:
                     return process
             return None
@@ -392,7 +381,7 @@ class ShellStartedByBash(JobShell):
             gone = outer.shell_gone()
             if gone:
                 return gone
-            if outer.ended_since(start) and all(s.state == "Z" for s in below(outer.pid)):
+            if outer.ended_since(start) and all(s.state == "Z" for s in procfs.descendants(outer.pid)):
                 return f"what bash started has already ended; the terminal showed {self.since(start).strip()!r}"
             return None
 

@@ -56,7 +56,6 @@ def feedback(
 def lab_table(lab: str, outcomes: list[Outcome]) -> str:
     earned = sum(o.score for o in outcomes)
     possible = sum(o.points for o in outcomes)
-    width = max(len(o.name) for o in outcomes)
     lines = [f"{lab}  ({earned}/{possible})"]
     for o in outcomes:
         lines.append(f"  {'PASS' if o.passed else 'FAIL'}  {o.score:>2}/{o.points:<2} {o.name}")

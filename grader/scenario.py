@@ -54,14 +54,25 @@ class Run:
             raise CheckFailed(wanted + (f" from {command}" if command else ""), "no such line in the output")
         return found[number]
 
-    def require_clean_exit(self) -> None:
+    def require_no_leftovers(self, program: str = "", stopped_means: str = "",
+                             when: str = "once the shell prompts again") -> None:
+        """Fails if a process `program` started is still there `when` the run was collected, zombies
+        included; `stopped_means` says what a stopped (T) one shows, where a lab teaches that."""
+        if not self.leftovers:
+            return
+        described = ", ".join(f"{s.pid} {s.comm} [{s.state}]" for s in self.leftovers)
+        if stopped_means and any(s.state in ("T", "t") for s in self.leftovers):
+            described += f" (T: {stopped_means})"
+        if any(s.state == "Z" for s in self.leftovers):
+            described += " (Z: a zombie nobody reaped)"
+        raise CheckFailed(f"no process {f'of {program} ' if program else ''}left {when}",
+                          f"still there: {described}")
+
+    def require_clean_exit(self, program: str = "") -> None:
         """Every command exited with status 0 and nothing it started is left, zombies included."""
         for error in self.unbuilt.values():
             raise error
-        if self.leftovers:
-            described = ", ".join(f"{s.pid} {s.comm} [{s.state}]" for s in self.leftovers)
-            raise CheckFailed("no process left once the shell prompts again",
-                              f"still there: {described} (Z: a child nobody reaped)")
+        self.require_no_leftovers(program)
         for command in self.commands.values():
             if command.status != 0:
                 raise CheckFailed(f"{command.command} to exit with status 0", f"exit status {command.status}")

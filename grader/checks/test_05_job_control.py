@@ -337,6 +337,16 @@ def jobs_and_fg(r: Recorder) -> None:
     r.note("foreground after fg", shell.foreground())
 
 
+def answer_empty_line(shell: JobShell) -> str:
+    """Types an empty line: '' if the shell prompts again, else why not and what the terminal showed."""
+    again = shell.type_line("")
+    try:
+        shell.wait_prompt(again, "a prompt after an empty line")
+        return ""
+    except GaveUp as error:
+        return f"{error}; the terminal showed {shell.since(again).strip()!r}"
+
+
 def background_job(r: Recorder) -> None:
     """`sleep 100 &`, then an empty line."""
     shell = r.shell
@@ -349,12 +359,7 @@ def background_job(r: Recorder) -> None:
     r.note("foreground", shell.foreground())
     r.note("shell", shell.stat())
     r.moment("after 'sleep 100 &'")
-    again = shell.type_line("")
-    try:
-        shell.wait_prompt(again, "a prompt after an empty line")
-        r.note("prompts again", "")
-    except GaveUp as error:
-        r.note("prompts again", str(error))
+    r.note("prompts again", answer_empty_line(shell))
 
 
 def background_reader(r: Recorder) -> None:
@@ -565,12 +570,7 @@ def started_in_group(r: Recorder) -> None:
     now = shell.stat()
     r.note("at prompt", now if now is not None and now.state != "Z" else last)
     r.moment("at its first prompt")
-    again = shell.type_line("")
-    try:
-        shell.wait_prompt(again, "a prompt after an empty line")
-        r.note("reads", "")
-    except GaveUp as error:
-        r.note("reads", f"{error}; the terminal showed {shell.since(again).strip()!r}")
+    r.note("reads", answer_empty_line(shell))
     if not shell.alive():
         # Once bash prompts after sh, everything the shell printed before it ended is on the terminal.
         try:

@@ -145,17 +145,15 @@ def start_service(grading: Grading, shell: Shell, notify: NotifySocket, interval
 def signal_main(run: ServiceRun, signum: int) -> bool:
     """Sends `signum` to the main PID, as a manager does; False, with `run.signal_note` saying why,
     when there was no main process left to send it to."""
-    name = signal.Signals(signum).name
-    if run.main is None or not alive(run.main):
-        run.signal_note = (f"{name} could not be sent: the process bash started"
-                           + (f" (PID {run.main})" if run.main else "") + " had already exited")
-        return False
-    try:
-        os.kill(run.main, signum)
-    except ProcessLookupError:
-        run.signal_note = f"{name} could not be sent: the process bash started (PID {run.main}) had already exited"
-        return False
-    return True
+    if run.main is not None and alive(run.main):
+        try:
+            os.kill(run.main, signum)
+            return True
+        except ProcessLookupError:
+            pass  # it exited since it was seen alive
+    run.signal_note = (f"{signal.Signals(signum).name} could not be sent: the process bash started"
+                       + (f" (PID {run.main})" if run.main else "") + " had already exited")
+    return False
 
 
 def see_a_tick(shell: Shell, run: ServiceRun, after: int) -> Optional[Match]:

@@ -12,35 +12,15 @@ import sys
 import tarfile
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 from grader import procfs
 from grader.build import ROOT
-from grader.gradings import SOLUTIONS
+from grader.gradings import SOLUTIONS, copy_labs, tar_of, zip_of
 
 LABS = ("01-process-groups", "02-sessions")
 STARTERS = os.path.join(ROOT, "labs")
 HOSTILE = os.path.join(ROOT, "grader", "selftest", "hostile")
-
-
-def copy_labs(source: str, target: Path) -> Path:
-    for lab in LABS:
-        shutil.copytree(os.path.join(source, lab), target / lab)
-    return target
-
-
-def tar_of(source: str, target: Path, top: str = "") -> None:
-    with tarfile.open(target, "w:gz") as archive:
-        for lab in LABS:
-            archive.add(os.path.join(source, lab), arcname=os.path.join(top, lab))
-
-
-def zip_of(source: str, target: Path) -> None:
-    with zipfile.ZipFile(target, "w") as archive:
-        for lab in LABS:
-            for name in sorted(os.listdir(os.path.join(source, lab))):
-                archive.write(os.path.join(source, lab, name), f"{lab}/{name}")
 
 
 def batch(submissions: Path, out: Path, *options: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
@@ -56,17 +36,17 @@ def gradebook(out: Path) -> dict[str, dict[str, str]]:
 def test_class_of_folders_and_archives(tmp_path: Path) -> None:
     given = tmp_path / "class"
     given.mkdir()
-    copy_labs(SOLUTIONS, given / "alice")
-    copy_labs(STARTERS, given / "bob")
-    tar_of(SOLUTIONS, given / "carol.tar.gz", top="labs")  # an archive of a folder holding the labs
-    zip_of(STARTERS, given / "dave.zip")
+    copy_labs(SOLUTIONS, given / "alice", LABS)
+    copy_labs(STARTERS, given / "bob", LABS)
+    tar_of(SOLUTIONS, given / "carol.tar.gz", LABS, top="labs")  # an archive of a folder holding the labs
+    zip_of(STARTERS, given / "dave.zip", LABS)
     (given / "erin.tgz").write_bytes(b"this is not an archive")
     with tarfile.open(given / "mallory.tar.gz", "w:gz") as archive:  # a member that climbs out
         archive.add(os.path.join(SOLUTIONS, LABS[0], "pgid_demo.c"), arcname="../01-process-groups/pgid_demo.c")
-    trudy = copy_labs(SOLUTIONS, given / "trudy")  # a link to someone else's work is not taken
+    trudy = copy_labs(SOLUTIONS, given / "trudy", LABS)  # a link to someone else's work is not taken
     (trudy / LABS[0] / "pgid_demo.c").unlink()
     os.symlink(os.path.join(SOLUTIONS, LABS[0], "pgid_demo.c"), trudy / LABS[0] / "pgid_demo.c")
-    grace = copy_labs(SOLUTIONS, given / "grace")  # lab 02 does not compile
+    grace = copy_labs(SOLUTIONS, given / "grace", LABS)  # lab 02 does not compile
     (grace / LABS[1] / "ctty_demo.c").write_text("int main(void) { return }\n")
     (given / "frank").mkdir()  # handed in an empty folder
     (given / "README.txt").write_text("not a submission")
@@ -117,10 +97,10 @@ def test_class_of_folders_and_archives(tmp_path: Path) -> None:
 def test_interrupted_batch_resumes(tmp_path: Path) -> None:
     given = tmp_path / "class"
     given.mkdir()
-    copy_labs(SOLUTIONS, given / "a-quick")
-    slow = copy_labs(SOLUTIONS, given / "b-slow")
+    copy_labs(SOLUTIONS, given / "a-quick", LABS)
+    slow = copy_labs(SOLUTIONS, given / "b-slow", LABS)
     shutil.copy(os.path.join(HOSTILE, "busy_loop.c"), slow / LABS[0] / "pgid_demo.c")  # takes its 20 s limit
-    copy_labs(STARTERS, given / "c-quick")
+    copy_labs(STARTERS, given / "c-quick", LABS)
     out = tmp_path / "out"
     command = [sys.executable, "-m", "grader.batch", str(given), str(out), "--lab", "01", "--lab", "02",
                "--jobs", "1"]

@@ -8,17 +8,16 @@ as a class batch would run them: one hostile program must not change another gra
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import pytest
 
 from grader import procfs
 from grader.build import ROOT
-from grader.gradings import SOLUTIONS, Grade, grade
+from grader.gradings import SOLUTIONS, Grade, copy_labs, grade
 
 HOSTILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hostile")
 AS_ROOT = os.geteuid() == 0
@@ -51,19 +50,15 @@ HOSTILES = [
 RUNNABLE = [h for h in HOSTILES if AS_ROOT or not h.needs_root]
 
 
-def submission_program(hostile: Hostile) -> str:
-    """The source handed in as lab 01's pgid_demo.c: the hostile program, told what to reach for."""
+def submission(hostile: Hostile, folder: str, labs: Sequence[str] = ("01-process-groups", "02-sessions")) -> str:
+    """A copy of the solutions of `labs` (01 among them) with `hostile` as lab 01's program, told
+    what to reach for."""
+    copy_labs(SOLUTIONS, folder, labs)
     with open(os.path.join(HOSTILE, f"{hostile.name}.c"), encoding="utf-8") as handle:
         source = handle.read()
-    return "".join(f'#define {name} "{path}"\n' for name, path in TARGETS.items()) + source
-
-
-def submission(hostile: Hostile, folder: str) -> str:
-    """A copy of the solutions of labs 01-02 with `hostile` as lab 01's program."""
-    for lab in ("01-process-groups", "02-sessions"):
-        shutil.copytree(os.path.join(SOLUTIONS, lab), os.path.join(folder, lab))
+    defines = "".join(f'#define {name} "{path}"\n' for name, path in TARGETS.items())
     with open(os.path.join(folder, "01-process-groups", "pgid_demo.c"), "w", encoding="utf-8") as handle:
-        handle.write(submission_program(hostile))
+        handle.write(defines + source)
     return folder
 
 
